@@ -1,0 +1,98 @@
+"""Command line: ``codegen-ray sweep`` (also ``python experiments/sweep.py``) and ``codegen-ray grade``.
+
+argparse stops here: each subcommand turns its namespace into a typed config or plain arguments and calls the
+library. User errors (bad config, bad data) print one line and exit with status 2; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import UserError
+
+
+def _sweep_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="train every variant, evaluate every checkpoint, report the best")
+    p.add_argument("--config", type=Path, default=None, help="YAML config (default: experiments/configs/default.yaml)")
+    p.add_argument("--address", default=None, help="join a Ray cluster: auto or ray://host:10001 (= ray.address)")
+    p.add_argument("--dry-run", action="store_true", help="validate and print the trial plan; start nothing")
+    p.add_argument("--verbose", action="store_true", help="show Ray's, Tune's and the workers' own logs")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
+    p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
+
+
+def _grade_parser(sub) -> None:
+    p = sub.add_parser("grade", help="grade externally generated samples on LiveCodeBench-schema problems")
+    p.add_argument("--problems", type=Path, required=True, help="LiveCodeBench-schema JSONL, or a directory mirror")
+    p.add_argument("--samples", type=Path, required=True, help='JSONL of {"question_id", "code_list"|"output_list"}')
+    p.add_argument("--output", type=Path, required=True, help="where to write the _eval_all.json-shaped file")
+    p.add_argument("--timeout", type=float, default=None, help="CPU seconds per test (default: execution.timeout_s)")
+    p.add_argument("--workers", type=int, default=None, help="parallel executors (default: CPU count)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codegen-ray", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _sweep_parser(sub)
+    _grade_parser(sub)
+    return parser
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .sweep import plan_sweep, run_sweep
+
+    overrides = list(args.overrides)
+    if args.address is not None:
+        overrides.append(f"ray.address={args.address}")
+    cfg = load_config(args.config, overrides)
+    if args.dry_run:
+        print(plan_sweep(cfg).describe())
+        return 0
+    result = run_sweep(cfg, verbose=args.verbose)
+    print(result.table)
+    return 0 if result.ok else 1
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    import dataclasses
+    import os
+
+    from .config import ExecutionConfig
+    from .lcb.grade_cli import grade_samples
+
+    exec_cfg = ExecutionConfig()
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            raise UserError("--timeout must be > 0")
+        exec_cfg = dataclasses.replace(exec_cfg, timeout_s=args.timeout)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers <= 0:
+        raise UserError("--workers must be > 0")
+    report = grade_samples(args.problems, args.samples, args.output, exec_cfg, workers)
+    print(report.describe())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sweep":
+            return _run_sweep(args)
+        return _run_grade(args)
+    except UserError as err:
+        if args.debug:
+            raise
+        print(f"codegen-ray: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("codegen-ray: interrupted; finished work is kept and reused on rerun", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,546 @@
+"""The one typed configuration of a sweep, and the only place defaults live.
+
+YAML keys are the dataclass field names (``section.key``). :func:`load_config` reads a YAML file, applies
+``section.key=value`` overrides and validates everything *before* any heavy work: an unknown key, a wrong type, a
+missing file or an impossible value raises :class:`~codegen_ray.errors.ConfigError` naming the dotted key.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+
+from .errors import ConfigError
+
+BUILTIN_TINY_MODEL = "builtin:tiny-qwen2"
+BUILTIN_BENCHMARK = "builtin:atcoder-mini"
+BUILTIN_DATA_PREFIX = "builtin:"  # builtin:deep / builtin:diverse → shipped JSONL files
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "configs" / "default.yaml"
+
+
+# --------------------------------------------------------------------------------------------------------- sections
+@dataclass
+class ModelConfig:
+    """Base model. ``builtin:tiny-qwen2`` is built once (seeded) into ``cache_dir`` and loaded from disk."""
+
+    name_or_path: str = BUILTIN_TINY_MODEL
+    revision: Optional[str] = None
+    # auto = bfloat16 when training/generating on GPU, float32 on CPU.
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    trust_remote_code: bool = False
+    # Where builtin assets (the tiny model) are written; env CODEGEN_RAY_CACHE overrides the default.
+    cache_dir: str = "~/.cache/codegen_ray"
+
+    def validate(self, key: str) -> None:
+        if not self.name_or_path:
+            raise ConfigError(f"{key}.name_or_path", "must not be empty")
+
+
+@dataclass
+class LoraConfig:
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    bias: Literal["none", "all", "lora_only"] = "none"
+    modules_to_save: list[str] = field(default_factory=list)
+
+    def validate(self, key: str) -> None:
+        _positive(self.r, f"{key}.r")
+        _positive(self.alpha, f"{key}.alpha")
+        _fraction(self.dropout, f"{key}.dropout", upper_open=True)
+        if not self.target_modules:
+            raise ConfigError(f"{key}.target_modules", "must name at least one module")
+
+
+@dataclass
+class TrainingConfig:
+    """Hyperparameters shared by every variant (identical training is the point of the study)."""
+
+    epochs: int = 3
+    micro_batch_size: int = 4  # per worker
+    gradient_accumulation_steps: int = 1
+    learning_rate: float = 2e-4
+    weight_decay: float = 0.0
+    lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    warmup_ratio: float = 0.03
+    max_grad_norm: float = 1.0
+    max_seq_len: int = 2048
+    # Save a checkpoint every save_steps optimizer steps (0: only at epoch ends) and always at each epoch end.
+    save_steps: int = 100
+    log_every: int = 10
+    seed: int = 42
+    gradient_checkpointing: bool = False
+    packing: bool = False
+    # Ray Train: data-parallel workers per variant and what each one gets.
+    num_workers: int = 1
+    use_gpu: bool = False
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
+    max_failures: int = 2
+
+    def validate(self, key: str) -> None:
+        for name in ("epochs", "micro_batch_size", "gradient_accumulation_steps", "max_seq_len", "log_every",
+                     "num_workers"):
+            _positive(getattr(self, name), f"{key}.{name}")
+        _positive(self.learning_rate, f"{key}.learning_rate")
+        _non_negative(self.weight_decay, f"{key}.weight_decay")
+        _fraction(self.warmup_ratio, f"{key}.warmup_ratio", upper_open=True)
+        _non_negative(self.save_steps, f"{key}.save_steps")
+        _non_negative(self.max_grad_norm, f"{key}.max_grad_norm")
+        _non_negative(self.max_failures, f"{key}.max_failures")
+        _positive(self.cpus_per_worker, f"{key}.cpus_per_worker")
+        _non_negative(self.gpus_per_worker, f"{key}.gpus_per_worker")
+        if self.use_gpu and self.gpus_per_worker <= 0:
+            raise ConfigError(f"{key}.gpus_per_worker", "must be > 0 when training.use_gpu is true")
+
+
+HYPERPARAMETER_KEYS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
+
+
+@dataclass
+class VariantConfig:
+    """One training-data variant. Variants differ only in their data."""
+
+    name: str = ""
+    # A local .jsonl/.json/.parquet file, a hub dataset id, or builtin:deep / builtin:diverse.
+    path: str = ""
+    format: Literal["messages", "alpaca", "prompt_completion"] = "messages"
+    split: str = "train"  # hub datasets only
+    revision: Optional[str] = None  # hub datasets only
+    # Maps our canonical column names (messages, instruction, input, output, prompt, completion, system) to yours.
+    field_map: dict[str, str] = field(default_factory=dict)
+    system_prompt: Optional[str] = None
+    max_samples: Optional[int] = None
+    # Per-variant training hyperparameter overrides; rejected unless data.allow_hyperparameter_overrides is true.
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self, key: str) -> None:
+        if not self.name or not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
+            raise ConfigError(f"{key}.name", f"must be a non-empty name of letters, digits, '_', '-', '.': {self.name!r}")
+        if not self.path:
+            raise ConfigError(f"{key}.path", "a variant needs data: set path to a file, a hub dataset or builtin:NAME")
+        if self.max_samples is not None:
+            _positive(self.max_samples, f"{key}.max_samples")
+        unknown = sorted(set(self.overrides) - set(HYPERPARAMETER_KEYS))
+        if unknown:
+            raise ConfigError(f"{key}.overrides.{unknown[0]}", "unknown training hyperparameter")
+
+
+@dataclass
+class DataConfig:
+    variants: list[VariantConfig] = field(default_factory=list)
+    val_fraction: float = 0.1
+    test_fraction: float = 0.0
+    split_seed: int = 1234
+    bad_rows: Literal["fail", "skip"] = "fail"
+    allow_hyperparameter_overrides: bool = False
+    # Contamination: training rows sharing an n-gram (of normalised tokens) with a benchmark statement.
+    contamination_ngram: int = 13
+    drop_contaminated: bool = False
+
+    def validate(self, key: str) -> None:
+        if not self.variants:
+            raise ConfigError(f"{key}.variants", "at least one variant is needed")
+        names = [v.name for v in self.variants]
+        for i, v in enumerate(self.variants):
+            v.validate(f"{key}.variants[{i}]")
+            if v.overrides and not self.allow_hyperparameter_overrides:
+                raise ConfigError(
+                    f"{key}.variants[{i}].overrides",
+                    "variants must share training hyperparameters; set data.allow_hyperparameter_overrides=true "
+                    "to compare variants trained differently",
+                )
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigError(f"{key}.variants", f"duplicate variant name {dupes[0]!r}")
+        _fraction(self.val_fraction, f"{key}.val_fraction", upper_open=True)
+        _fraction(self.test_fraction, f"{key}.test_fraction", upper_open=True)
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ConfigError(f"{key}.val_fraction", "val_fraction + test_fraction must leave rows for training")
+        _positive(self.contamination_ngram, f"{key}.contamination_ngram")
+
+
+@dataclass
+class BenchmarkConfig:
+    """LiveCodeBench problems: a hub dataset, a local mirror (directory or JSONL file) or the builtin mini set."""
+
+    source: str = BUILTIN_BENCHMARK  # or livecodebench/code_generation_lite, or a local path
+    release: str = "release_v6"  # hub only: release_v1..v6, release_latest, v1..v6
+    preset: Optional[str] = None  # e.g. atcoder-easy-2407-2411
+    platforms: list[str] = field(default_factory=list)
+    difficulties: list[str] = field(default_factory=list)
+    start_date: Optional[str] = None  # inclusive, YYYY-MM-DD
+    end_date: Optional[str] = None  # inclusive, YYYY-MM-DD
+    question_ids: list[str] = field(default_factory=list)
+    prompt_style: Literal["auto", "codeqwen", "generic"] = "auto"
+    # Selection/report split: problems dated <= selection_end_date pick the best checkpoint; later ones report it.
+    selection_end_date: Optional[str] = None
+
+    def validate(self, key: str) -> None:
+        if not self.source:
+            raise ConfigError(f"{key}.source", "must not be empty")
+        for name in ("start_date", "end_date", "selection_end_date"):
+            value = getattr(self, name)
+            if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+                raise ConfigError(f"{key}.{name}", f"expected YYYY-MM-DD, got {value!r}")
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise ConfigError(f"{key}.end_date", "is before start_date")
+        bad = sorted(set(self.difficulties) - {"easy", "medium", "hard"})
+        if bad:
+            raise ConfigError(f"{key}.difficulties", f"unknown difficulty {bad[0]!r} (easy, medium, hard)")
+        bad = sorted(set(self.platforms) - {"atcoder", "leetcode", "codeforces"})
+        if bad:
+            raise ConfigError(f"{key}.platforms", f"unknown platform {bad[0]!r} (atcoder, leetcode, codeforces)")
+
+
+@dataclass
+class VllmConfig:
+    gpu_memory_utilization: float = 0.85
+    max_model_len: Optional[int] = None
+    max_lora_rank: int = 16
+    max_loras: int = 4
+    enforce_eager: bool = False
+    tensor_parallel_size: int = 1
+    dtype: str = "auto"
+
+
+@dataclass
+class GenerationConfig:
+    backend: Literal["auto", "hf", "vllm"] = "auto"  # auto: vLLM when installed and GPUs are configured
+    n: int = 1
+    temperature: float = 0.2
+    top_p: float = 0.95
+    max_tokens: int = 2000
+    seed: int = 0
+    stop: list[str] = field(default_factory=list)
+    batch_size: int = 16  # hf backend: prompts per forward batch
+    num_actors: int = 1
+    cpus_per_actor: float = 1.0
+    gpus_per_actor: float = 0.0
+    vllm: VllmConfig = field(default_factory=VllmConfig)
+
+    def validate(self, key: str) -> None:
+        _positive(self.n, f"{key}.n")
+        _non_negative(self.temperature, f"{key}.temperature")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"{key}.top_p", f"must be in (0, 1], got {self.top_p}")
+        _positive(self.max_tokens, f"{key}.max_tokens")
+        _positive(self.batch_size, f"{key}.batch_size")
+        _positive(self.num_actors, f"{key}.num_actors")
+        _positive(self.cpus_per_actor, f"{key}.cpus_per_actor")
+        _non_negative(self.gpus_per_actor, f"{key}.gpus_per_actor")
+        _positive(self.vllm.max_lora_rank, f"{key}.vllm.max_lora_rank")
+        _positive(self.vllm.max_loras, f"{key}.vllm.max_loras")
+        if not 0 < self.vllm.gpu_memory_utilization <= 1:
+            raise ConfigError(f"{key}.vllm.gpu_memory_utilization", "must be in (0, 1]")
+
+
+@dataclass
+class ExecutionConfig:
+    timeout_s: float = 6.0  # CPU-time limit per test (LiveCodeBench uses 6 s)
+    wall_timeout_factor: float = 3.0  # wall-clock backstop = factor * timeout_s + 1 s
+    memory_mb: int = 1024
+    output_limit_kb: int = 8192
+    num_actors: int = 2
+    cpus_per_actor: float = 0.5
+    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto"
+    min_isolation: Literal["rlimits", "bubblewrap"] = "rlimits"  # refuse to run below this level
+    stop_at_first_failure: bool = True
+    float_tolerance: Optional[float] = None  # opt-in; LiveCodeBench compares numbers exactly
+    near_limit_fraction: float = 0.8  # TLE verdicts above this fraction of the limit are re-run serially
+
+    def validate(self, key: str) -> None:
+        _positive(self.timeout_s, f"{key}.timeout_s")
+        if self.wall_timeout_factor < 1:
+            raise ConfigError(f"{key}.wall_timeout_factor", "must be >= 1")
+        _positive(self.memory_mb, f"{key}.memory_mb")
+        _positive(self.output_limit_kb, f"{key}.output_limit_kb")
+        _positive(self.num_actors, f"{key}.num_actors")
+        _positive(self.cpus_per_actor, f"{key}.cpus_per_actor")
+        if self.float_tolerance is not None:
+            _non_negative(self.float_tolerance, f"{key}.float_tolerance")
+        _fraction(self.near_limit_fraction, f"{key}.near_limit_fraction", upper_open=False)
+        if self.isolation == "rlimits" and self.min_isolation == "bubblewrap":
+            raise ConfigError(f"{key}.isolation", "rlimits is below min_isolation=bubblewrap")
+
+
+@dataclass
+class RayConfig:
+    address: Optional[str] = None  # None: start a local instance; "auto" or "ray://host:10001" to join a cluster
+    num_cpus: Optional[int] = None  # local instance only
+    max_concurrent_trials: Optional[int] = None  # None: derived from the cluster's resources
+    storage_path: Optional[str] = None  # shared storage for checkpoints on a cluster (path or pyarrow URI)
+
+    def validate(self, key: str) -> None:
+        if self.num_cpus is not None:
+            _positive(self.num_cpus, f"{key}.num_cpus")
+        if self.max_concurrent_trials is not None:
+            _positive(self.max_concurrent_trials, f"{key}.max_concurrent_trials")
+
+
+@dataclass
+class TrackingConfig:
+    enabled: bool = True
+    # None: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in the working directory (what `mlflow ui` opens).
+    tracking_uri: Optional[str] = None
+    experiment: str = "codegen_ray"
+    run_name: Optional[str] = None
+
+
+@dataclass
+class OutputConfig:
+    root: str = "results"
+    benchmark_dir: str = "livecodebench"
+
+    @property
+    def benchmark_root(self) -> Path:
+        return Path(self.root) / self.benchmark_dir
+
+
+@dataclass
+class SweepConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    # Where the config came from (not a YAML key); relative data paths resolve against its directory.
+    source_path: Optional[str] = field(default=None, metadata={"yaml": False})
+
+    def validate(self) -> "SweepConfig":
+        for f in dataclasses.fields(self):
+            section = getattr(self, f.name)
+            if hasattr(section, "validate"):
+                section.validate(f.name)
+        return self
+
+    # -------------------------------------------------------------------------------------------------- helpers
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.pop("source_path", None)
+        return out
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def flat_params(self) -> dict[str, str]:
+        """``section.key -> str(value)``, for MLflow params."""
+        flat: dict[str, str] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                for i, v in enumerate(value):
+                    walk(f"{prefix}[{i}]", v)
+            else:
+                flat[prefix] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+        walk("", self.to_dict())
+        return flat
+
+    def hash(self, sections: tuple[str, ...] | None = None) -> str:
+        """Stable short hash of the resolved config (or some sections of it): keys results on disk."""
+        data = self.to_dict()
+        if sections is not None:
+            data = {k: data[k] for k in sections}
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def training_for(self, variant: VariantConfig) -> TrainingConfig:
+        """The training hyperparameters a variant actually uses (shared ones plus allowed overrides)."""
+        return dataclasses.replace(self.training, **variant.overrides)
+
+    def resolve_path(self, path: str) -> Path:
+        """A path from the config, relative to the config file's directory when it is not absolute."""
+        p = Path(os.path.expanduser(path))
+        if not p.is_absolute() and self.source_path:
+            candidate = Path(self.source_path).resolve().parent / p
+            if candidate.exists() or not p.exists():
+                return candidate
+        return p
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(os.path.expanduser(os.environ.get("CODEGEN_RAY_CACHE", self.model.cache_dir)))
+
+
+# ----------------------------------------------------------------------------------------------------- validators
+def _positive(value: Any, key: str) -> None:
+    if value is None or value <= 0:
+        raise ConfigError(key, f"must be > 0, got {value!r}")
+
+
+def _non_negative(value: Any, key: str) -> None:
+    if value is None or value < 0:
+        raise ConfigError(key, f"must be >= 0, got {value!r}")
+
+
+def _fraction(value: Any, key: str, upper_open: bool) -> None:
+    ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
+    if not ok:
+        raise ConfigError(key, f"must be in [0, 1{')' if upper_open else ']'}, got {value!r}")
+
+
+# ------------------------------------------------------------------------------------------------ dict → dataclass
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp`` (a small, strict subset of typing) and build dataclasses."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as err:
+                errors.append(err)
+        raise errors[0] if errors else ConfigError(key, "must not be null")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(key, f"must be one of {', '.join(map(repr, args))}, got {value!r}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(key, f"expected a mapping, got {type(value).__name__}")
+        return _build(tp, value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(key, f"expected a list, got {type(value).__name__}")
+        return [_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(key, f"expected a mapping, got {type(value).__name__}")
+        return {str(k): _coerce(v, args[1], f"{key}.{k}") for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"expected true/false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value.strip()):
+            value = float(value)  # YAML 1.1 reads 1e-3 (no dot) as a string
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, f"expected a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise ConfigError(key, f"expected a string, got {value!r}")
+        return str(value)
+    raise ConfigError(key, f"unsupported type {_type_name(tp)}")  # pragma: no cover - a bug in this module
+
+
+def _yaml_fields(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("yaml", True)}
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    fields = _yaml_fields(cls)
+    hints = typing.get_type_hints(cls)
+    for k in data:
+        if k not in fields:
+            key = f"{prefix}.{k}" if prefix else str(k)
+            raise ConfigError(key, f"unknown key (known: {', '.join(fields)})")
+    kwargs = {}
+    for name, value in data.items():
+        key = f"{prefix}.{name}" if prefix else name
+        kwargs[name] = _coerce(value, hints[name], key)
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any], source_path: str | None = None) -> SweepConfig:
+    """Build and validate a :class:`SweepConfig` from a plain mapping (e.g. parsed YAML)."""
+    if not isinstance(data, dict):
+        raise ConfigError("<root>", "the config must be a mapping of sections")
+    cfg = _build(SweepConfig, data, "")
+    cfg.source_path = source_path
+    return cfg.validate()
+
+
+# ------------------------------------------------------------------------------------------------------ overrides
+def _parse_scalar(text: str) -> Any:
+    if not text.strip():
+        return ""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply one ``section.key=value`` (``data.variants[0].path=x`` indexes lists) to a raw config mapping."""
+    if "=" not in assignment:
+        raise ConfigError(assignment, "an override must look like section.key=value")
+    dotted, raw = assignment.split("=", 1)
+    dotted = dotted.strip()
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", dotted)
+    if not parts or "".join(p if p.startswith("[") else "." + p for p in parts).lstrip(".") != dotted:
+        raise ConfigError(dotted or assignment, "malformed override key")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if part.startswith("["):
+            idx = int(part[1:-1])
+            if not isinstance(node, list) or idx >= len(node):
+                raise ConfigError(dotted, f"index {idx} out of range")
+            node = node[idx]
+        else:
+            if not isinstance(node, dict):
+                raise ConfigError(dotted, "cannot set a key inside a non-mapping")
+            node = node.setdefault(part, [] if nxt.startswith("[") else {})
+    last = parts[-1]
+    value = _parse_scalar(raw)
+    if last.startswith("["):
+        idx = int(last[1:-1])
+        if not isinstance(node, list) or idx >= len(node):
+            raise ConfigError(dotted, f"index {idx} out of range")
+        node[idx] = value
+    else:
+        if not isinstance(node, dict):
+            raise ConfigError(dotted, "cannot set a key inside a non-mapping")
+        node[last] = value
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> SweepConfig:
+    """Load YAML (the embedded default when ``path`` is None), apply overrides, validate. Raises ConfigError."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    if not path.is_file():
+        raise ConfigError("--config", f"no such file: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ConfigError("--config", f"{path} is not valid YAML: {err}") from None
+    data = copy.deepcopy(data)
+    for assignment in overrides:
+        apply_override(data, assignment)
+    return config_from_dict(data, source_path=str(path.resolve()))

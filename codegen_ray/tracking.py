@@ -1,0 +1,169 @@
+"""MLflow tracking: one parent run per sweep, nested runs per variant (training) and per checkpoint (evaluation).
+
+Runs are found again by tags (``codegen_ray.run_key`` on the parent, ``codegen_ray.trial`` on children), so rerunning
+an interrupted sweep reuses them instead of creating duplicates. Everything goes through :class:`mlflow.MlflowClient`
+with an explicit tracking URI: no global active-run state, usable from any process (Ray workers included).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+from .config import SweepConfig
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+TAG_RUN_KEY = "codegen_ray.run_key"
+TAG_TRIAL = "codegen_ray.trial"
+TAG_KIND = "codegen_ray.kind"
+PARENT_TAG = "mlflow.parentRunId"
+
+
+def resolve_tracking_uri(cfg: SweepConfig) -> str:
+    """Config first, then $MLFLOW_TRACKING_URI, then ``sqlite:///mlflow.db`` in the working directory.
+
+    A relative sqlite path is made absolute here so Ray workers (other working directories) write the same file.
+    """
+    uri = cfg.tracking.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri[len(prefix):].startswith("/"):
+        uri = prefix + str(Path(uri[len(prefix):]).resolve())
+    return uri
+
+
+def git_commit(path: Path) -> Optional[str]:
+    try:
+        out = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+@dataclass
+class Tracker:
+    """Thin wrapper over MlflowClient holding the sweep's parent run."""
+
+    tracking_uri: str
+    experiment_id: str
+    parent_run_id: str
+
+    # ------------------------------------------------------------------------------------------------ creation
+    @classmethod
+    def start(cls, cfg: SweepConfig, run_key: str, config_text: str) -> "Tracker":
+        client = _client(resolve_tracking_uri(cfg))
+        exp = client.get_experiment_by_name(cfg.tracking.experiment)
+        exp_id = exp.experiment_id if exp is not None else client.create_experiment(cfg.tracking.experiment)
+        found = client.search_runs(
+            [exp_id], filter_string=f"tags.`{TAG_RUN_KEY}` = '{run_key}' and tags.`{TAG_KIND}` = 'sweep'",
+            max_results=1,
+        )
+        if found:
+            run_id = found[0].info.run_id
+            client.update_run(run_id, status="RUNNING")
+        else:
+            name = cfg.tracking.run_name or f"sweep-{run_key}"
+            run = client.create_run(exp_id, run_name=name, tags={TAG_RUN_KEY: run_key, TAG_KIND: "sweep"})
+            run_id = run.info.run_id
+            params = cfg.flat_params()
+            _log_params(client, run_id, params)
+            client.log_text(run_id, config_text, "config.yaml")
+            commit = git_commit(Path(__file__).resolve().parent)
+            if commit:
+                client.set_tag(run_id, "git_commit", commit)
+        return cls(resolve_tracking_uri(cfg), exp_id, run_id)
+
+    @property
+    def client(self):
+        return _client(self.tracking_uri)
+
+    def child(self, trial: str, run_name: str, tags: Mapping[str, Any], params: Mapping[str, Any] = ()) -> str:
+        """Find or create the nested run for ``trial`` (e.g. ``train/deep`` or ``eval/deep/checkpoint-...``)."""
+        client = self.client
+        found = client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{PARENT_TAG}` = '{self.parent_run_id}' and tags.`{TAG_TRIAL}` = '{trial}'",
+            max_results=1,
+        )
+        if found:
+            run_id = found[0].info.run_id
+        else:
+            all_tags = {PARENT_TAG: self.parent_run_id, TAG_TRIAL: trial, **{k: str(v) for k, v in tags.items()}}
+            run_id = client.create_run(self.experiment_id, run_name=run_name, tags=all_tags).info.run_id
+            if params:
+                _log_params(client, run_id, {k: str(v) for k, v in dict(params).items()})
+        for k, v in tags.items():
+            client.set_tag(run_id, k, str(v))
+        return run_id
+
+    # ------------------------------------------------------------------------------------------------- logging
+    def log_metrics(self, run_id: str, metrics: Mapping[str, Optional[float]], step: int | None = None) -> None:
+        from mlflow.entities import Metric
+
+        import time
+
+        now = int(time.time() * 1000)
+        batch = [
+            Metric(key=k, value=float(v), timestamp=now, step=step or 0)
+            for k, v in metrics.items()
+            if v is not None and not (isinstance(v, float) and math.isnan(v))
+        ]
+        if batch:
+            self.client.log_batch(run_id, metrics=batch)
+
+    def log_metric_series(self, run_id: str, key: str, points: Iterable[tuple[int, float]]) -> None:
+        """Replace-safe: a series is logged only when the run does not have that metric yet (idempotent reruns)."""
+        from mlflow.entities import Metric
+
+        client = self.client
+        if key in client.get_run(run_id).data.metrics:
+            return
+        batch = [Metric(key=key, value=float(v), timestamp=0, step=int(s)) for s, v in points if v is not None]
+        for i in range(0, len(batch), 900):
+            client.log_batch(run_id, metrics=batch[i:i + 900])
+
+    def log_artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
+        self.client.log_artifact(run_id, str(path), artifact_path)
+
+    def log_table(self, run_id: str, rows: list[dict[str, Any]], artifact_file: str) -> None:
+        self.client.log_table(run_id, data=_columns(rows), artifact_file=artifact_file)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        for k, v in tags.items():
+            self.client.set_tag(run_id, k, str(v))
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
+
+
+def _client(uri: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def _log_params(client, run_id: str, params: Mapping[str, str]) -> None:
+    from mlflow.entities import Param
+
+    items = [Param(k, (v if len(v) <= 6000 else v[:5997] + "...")) for k, v in params.items()]
+    for i in range(0, len(items), 90):
+        client.log_batch(run_id, params=items[i:i + 90])
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    keys: list[str] = []
+    for row in rows:
+        for k in row:
+            if k not in keys:
+                keys.append(k)
+    return {k: [_plain(row.get(k)) for row in rows] for k in keys}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value)
+    return value
