@@ -37,15 +37,15 @@ DEEP_SEED = 20240701
 DIVERSE_SEED = 20240702
 BENCH_SEED = 20240703
 
-# The user turn of LiveCodeBench's CodeQwen-style prompt (no starter code), as lcb_runner words it.
+# The user turn of LiveCodeBench's CodeQwen-style prompt (no starter code), worded as codegen_ray.lcb.prompts
+# builds it (tests/test_assets_data.py checks the two agree).
 LCB_SYSTEM_LINE = (
     "You will be given a question (problem specification) and will generate a correct Python program that matches "
     "the specification and passes all tests. You will NOT return anything except for the program."
 )
 LCB_FORMAT_LINE = (
     "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on the sample "
-    "inputs). Enclose your code within delimiters as follows. Ensure that when the python program runs, it reads the "
-    "inputs, runs the algorithm and writes output to STDOUT."
+    "inputs). Enclose your code within delimiters as follows."
 )
 
 
