@@ -1,0 +1,134 @@
+"""Files in lcb_runner's shapes, so LiveCodeBench's own scripts can read our results.
+
+``*_eval_all.json``: a list (sorted by ``question_id``) of one record per problem — the problem fields lcb_runner's
+``CodeGenerationProblem.insert_output`` writes, plus ``output_list`` (raw model outputs), ``code_list`` (extracted
+programs), ``graded_list`` (bool per sample), ``pass@1`` (fraction of samples passing) and ``metadata`` (one JSON
+string per sample). This module is the only place our :class:`Outcome` becomes lcb_runner's integer codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..types import Outcome, Problem, ProgramVerdict
+
+PROBLEM_FIELDS = (
+    "question_title", "question_content", "platform", "question_id", "contest_id", "contest_date",
+    "starter_code", "difficulty",
+)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 4) -> Path:
+    """Write JSON to a temp file in the target directory, fsync, then ``os.replace`` — never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=indent)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _iso(date: str) -> str:
+    try:
+        return datetime.fromisoformat(date).isoformat()
+    except ValueError:
+        return date
+
+
+def sample_metadata(verdict: ProgramVerdict) -> dict[str, Any]:
+    """lcb_runner-like per-sample metadata: ``{"execution time": s}`` on success, error code and message otherwise."""
+    if verdict.passed:
+        return {"execution time": round(sum(t.wall_time_s for t in verdict.tests), 6),
+                "isolation": verdict.isolation}
+    failing = next((t for t in verdict.tests if t.outcome is verdict.outcome), None)
+    meta: dict[str, Any] = {
+        "error_code": verdict.outcome.lcb_code,
+        "error_message": _ERROR_MESSAGES[verdict.outcome],
+        "outcome": verdict.outcome.value,
+        "isolation": verdict.isolation,
+    }
+    if failing is not None:
+        meta["test_index"] = failing.index
+        if failing.detail:
+            meta["detail"] = failing.detail
+    return meta
+
+
+_ERROR_MESSAGES = {
+    Outcome.ACCEPTED: "",
+    Outcome.WRONG_ANSWER: "Wrong Answer",
+    Outcome.TIME_LIMIT: "Time Limit Exceeded",
+    Outcome.RUNTIME_ERROR: "Runtime Error",
+    Outcome.COMPILE_ERROR: "Compilation Error",
+    Outcome.MEMORY_LIMIT: "Memory Limit Exceeded",
+    Outcome.OUTPUT_LIMIT: "Output Limit Exceeded",
+    Outcome.HARNESS_ERROR: "Harness Error",
+}
+
+
+def eval_all_records(
+    problems: Sequence[Problem],
+    output_lists: Mapping[str, Sequence[str]],
+    code_lists: Mapping[str, Sequence[str]],
+    verdicts: Iterable[ProgramVerdict],
+) -> list[dict[str, Any]]:
+    """Build the ``_eval_all.json`` records. Every problem needs one verdict per entry of its code list."""
+    by_problem: dict[str, dict[int, ProgramVerdict]] = {}
+    for v in verdicts:
+        by_problem.setdefault(v.question_id, {})[v.sample_index] = v
+    records = []
+    for problem in sorted(problems, key=lambda p: p.question_id):
+        qid = problem.question_id
+        codes = list(code_lists.get(qid, ()))
+        outputs = list(output_lists.get(qid, codes))
+        graded = by_problem.get(qid, {})
+        if len(outputs) != len(codes):
+            raise ValueError(f"{qid}: {len(outputs)} outputs but {len(codes)} programs")
+        if sorted(graded) != list(range(len(codes))):
+            raise ValueError(f"{qid}: verdicts for samples {sorted(graded)} but {len(codes)} programs")
+        if not codes:
+            continue
+        ordered = [graded[i] for i in range(len(codes))]
+        record: dict[str, Any] = {}
+        for name in PROBLEM_FIELDS:
+            value = getattr(problem, name)
+            record[name] = _iso(value) if name == "contest_date" else value
+        record["output_list"] = outputs
+        record["code_list"] = codes
+        graded_list = [v.passed for v in ordered]
+        record["graded_list"] = graded_list
+        record["pass@1"] = graded_list.count(True) / len(graded_list)
+        record["metadata"] = [json.dumps(sample_metadata(v)) for v in ordered]
+        records.append(record)
+    return records
+
+
+def write_eval_all(
+    path: str | os.PathLike,
+    problems: Sequence[Problem],
+    output_lists: Mapping[str, Sequence[str]],
+    code_lists: Mapping[str, Sequence[str]],
+    verdicts: Iterable[ProgramVerdict],
+) -> Path:
+    """Write lcb_runner's ``_eval_all.json`` shape atomically; returns the path."""
+    return write_json_atomic(path, eval_all_records(problems, output_lists, code_lists, verdicts))
+
+
+def lcb_graded_codes(verdict: ProgramVerdict) -> list[int | bool]:
+    """lcb_runner's per-test result list for one program (``True`` / -2 / -3 / -4 / -1), as in its ``_eval.json``."""
+    return [t.outcome.lcb_code for t in verdict.tests]
