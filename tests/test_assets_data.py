@@ -228,3 +228,24 @@ def test_lcb_rows_match_the_benchmark_prompt(problems):
     p = next(iter(problems.values()))
     text = prompts.build_prompt(p, prompts.PromptStyle.CODEQWEN).text
     assert make_data.lcb_user_prompt(p.question_content) in text
+
+
+def _tokens(text: str) -> list[str]:
+    # the contamination check's normalisation: lowercase, punctuation and '_' become spaces
+    return re.sub(r"[^\w\s]|_", " ", text.lower()).split()
+
+
+@pytest.mark.parametrize("name", BUILTIN_DATA_NAMES)
+def test_training_rows_share_no_13_gram_with_the_benchmark(name):
+    """Same kinds of task, different text: no training row shares 13 consecutive tokens with a statement."""
+    n = 13
+    grams = set()
+    for r in _jsonl(BUILTIN_BENCHMARK_PATH):
+        t = _tokens(r["question_content"])
+        grams.update(tuple(t[i:i + n]) for i in range(len(t) - n + 1))
+    flagged = []
+    for i, row in enumerate(_jsonl(builtin_data_path(name))):
+        t = _tokens("\n".join(m["content"] for m in row["messages"]))
+        if any(tuple(t[j:j + n]) in grams for j in range(len(t) - n + 1)):
+            flagged.append(i)
+    assert flagged == []

@@ -77,7 +77,7 @@ def fam_sum(rng: random.Random) -> Task:
         "sum", f"Total {what.title()}",
         f"There are N boxes. Box i contains A_i {what}.\nFind the total number of {what} in all boxes.",
         fmt, f"Print the total number of {what}.",
-        ["1 \\leq N \\leq 100", "0 \\leq A_i \\leq 1000", "All input values are integers."],
+        ["1 \\leq N \\leq 200", "0 \\leq A_i \\leq 1000", "All values in the input are integers."],
         gen, code, steps, "Read N integers and print their sum.")
 
 
@@ -105,7 +105,7 @@ def fam_extreme(rng: random.Random) -> Task:
                  "Print maximum minus minimum (it is never negative)."]
         brief = "Read N integers and print the maximum minus the minimum."
     return Task("extreme", f"{kind.title()} {noun.title()}", story, LIST_FORMAT, "Print the answer.",
-                ["2 \\leq N \\leq 100", f"{lo} \\leq A_i \\leq {hi}", "All input values are integers."],
+                ["2 \\leq N \\leq 200", f"{lo} \\leq A_i \\leq {hi}", "All values in the input are integers."],
                 gen, code, steps, brief)
 
 
@@ -122,7 +122,7 @@ def fam_count(rng: random.Random) -> Task:
         steps = ["Read N and X, then the list A.", "Count how many elements equal X with list.count.",
                  "Print the count."]
         brief = "Read N, X and N integers; print how many of them equal X."
-        cons = ["1 \\leq N \\leq 100", "1 \\leq A_i, X \\leq 5"]
+        cons = ["1 \\leq N \\leq 200", "1 \\leq A_i, X \\leq 5"]
     else:
         c = rng.choice("abcxyz")
         story = f"You are given a string S of lowercase English letters.\nCount how many times the letter {c} appears in S."
@@ -201,7 +201,7 @@ def fam_grid(rng: random.Random) -> Task:
         steps = ["Read H and W.", "Read each row and check whether it contains #.", "Print how many rows do."]
         brief = "Count the rows of a grid that contain a '#'."
     return Task("grid", "Grid Cells", story, fmt, "Print the answer.",
-                ["1 \\leq H, W \\leq 10", "Each S_i is a string of length W consisting of # and ."],
+                ["1 \\leq H, W \\leq 10", "Each S_i has length W and consists of # and ."],
                 _grid_gen, code, steps, brief)
 
 
@@ -212,7 +212,7 @@ def fam_sort(rng: random.Random) -> Task:
     code = ("n = int(input())\na = list(map(int, input().split()))\n"
             f"a.sort({'reverse=True' if desc else ''})\nprint(*a)\n")
     return Task("sort", "Sort", story, LIST_FORMAT, f"Print A sorted in {order} order, separated by spaces.",
-                ["1 \\leq N \\leq 100", "1 \\leq A_i \\leq 1000"], _list_input(1, 1000), code,
+                ["1 \\leq N \\leq 200", "1 \\leq A_i \\leq 1000"], _list_input(1, 1000), code,
                 ["Read N and the list.", f"Sort the list in {order} order.", "Print the elements separated by spaces with print(*a)."],
                 f"Sort N integers in {order} order and print them.")
 
@@ -288,7 +288,7 @@ def fam_average(rng: random.Random) -> Task:
     story = f"You are given N integers. Print their average, rounded to exactly {k} digit{'s' if k > 1 else ''} after the decimal point."
     code = f"n = int(input())\na = list(map(int, input().split()))\nprint(f'{{sum(a) / n:.{k}f}}')\n"
     return Task("average", "Average", story, LIST_FORMAT, f"Print the average with exactly {k} digits after the decimal point.",
-                ["1 \\leq N \\leq 100", "0 \\leq A_i \\leq 100"], _list_input(0, 100), code,
+                ["1 \\leq N \\leq 200", "0 \\leq A_i \\leq 100"], _list_input(0, 100), code,
                 ["Read N and the list.", "The average is sum(A) / N as a float.",
                  f"Format it with f'{{x:.{k}f}}' so exactly {k} decimals are printed."],
                 f"Print the average of N integers with {k} decimals.")
@@ -302,7 +302,7 @@ def fam_fizzbuzz(rng: random.Random) -> Task:
     code = (f"n = int(input())\nfor i in range(1, n + 1):\n    if i % {a} == 0 and i % {b} == 0:\n        print('{wa}{wb}')\n"
             f"    elif i % {a} == 0:\n        print('{wa}')\n    elif i % {b} == 0:\n        print('{wb}')\n"
             "    else:\n        print(i)\n")
-    return Task("fizzbuzz", f"{wa}{wb}", story, "N", "Print N lines.", ["1 \\leq N \\leq 100"],
+    return Task("fizzbuzz", f"{wa}{wb}", story, "N", "Print N lines.", ["1 \\leq N \\leq 200"],
                 lambda r: f"{r.randint(1, 15)}\n", code,
                 ["Loop i from 1 to N.", f"Check the case 'multiple of both' first, otherwise it would print only {wa}.",
                  f"Then multiples of {a}, then of {b}, else the number."],
@@ -339,7 +339,7 @@ def fam_second(rng: random.Random) -> Task:
         return f"{n}\n{_line(a)}\n"
 
     return Task("second", "Second Largest", story, LIST_FORMAT, "Print the answer.",
-                ["2 \\leq N \\leq 100", "1 \\leq A_i \\leq 100", "Not all A_i are equal."], gen,
+                ["2 \\leq N \\leq 200", "1 \\leq A_i \\leq 100", "Not all A_i are equal."], gen,
                 "n = int(input())\na = list(map(int, input().split()))\nvals = sorted(set(a))\nprint(vals[-2])\n",
                 ["Read N and A.", "Remove duplicates with set, then sort the distinct values.",
                  "The second largest distinct value is the second to last element."],
@@ -376,13 +376,13 @@ def fam_arith(rng: random.Random) -> Task:
         gen = lambda r: f"{r.randint(-1000, 1000)} {r.randint(-1000, 1000)}\n"  # noqa: E731
         steps = ["Read A and B from one line.", f"Compute a {op} b.", "Print it."]
         cons = ["-1000 \\leq A, B \\leq 1000"]
-    return Task("arith", "Arithmetic", story, "A B", "Print the answer.", cons + ["All input values are integers."],
+    return Task("arith", "Arithmetic", story, "A B", "Print the answer.", cons + ["All values in the input are integers."],
                 gen, code, steps, f"Arithmetic on two integers ({op}).")
 
 
 def fam_distinct(rng: random.Random) -> Task:
     return Task("distinct", "Distinct Values", "You are given N integers. How many different values appear among them?",
-                LIST_FORMAT, "Print the number of distinct values.", ["1 \\leq N \\leq 100", "1 \\leq A_i \\leq 10"],
+                LIST_FORMAT, "Print the number of distinct values.", ["1 \\leq N \\leq 200", "1 \\leq A_i \\leq 10"],
                 _list_input(1, 10), "n = int(input())\na = list(map(int, input().split()))\nprint(len(set(a)))\n",
                 ["Read N and A.", "A set keeps each value once.", "Print the size of the set."],
                 "Count distinct values in a list.")
@@ -398,7 +398,7 @@ def fam_threshold(rng: random.Random) -> Task:
         return f"{n} {r.randint(0, 100)}\n{_line(_ints(r, n, 0, 100))}\n"
 
     return Task("threshold", "Passing Students", story, "N K\nA_1 A_2 \\ldots A_N", "Print the answer.",
-                ["1 \\leq N \\leq 100", "0 \\leq K, A_i \\leq 100"], gen,
+                ["1 \\leq N \\leq 200", "0 \\leq K, A_i \\leq 100"], gen,
                 f"n, k = map(int, input().split())\na = list(map(int, input().split()))\nprint(sum(1 for x in a if x {cmp} k))\n",
                 ["Read N, K and the scores.", f"Count scores x with x {cmp} K.", "Print the count."],
                 f"Count elements {word} K.")
@@ -507,7 +507,7 @@ def fam_pairs(rng: random.Random) -> Task:
     code = ("n, k = map(int, input().split())\na = list(map(int, input().split()))\ncnt = 0\n"
             "for i in range(n):\n    for j in range(i + 1, n):\n        if a[i] + a[j] == k:\n            cnt += 1\nprint(cnt)\n")
     return Task("pairs", "Pair Sums", story, "N K\nA_1 A_2 \\ldots A_N", "Print the number of pairs.",
-                ["2 \\leq N \\leq 100", "1 \\leq A_i \\leq 100", "2 \\leq K \\leq 200"], gen, code,
+                ["2 \\leq N \\leq 200", "1 \\leq A_i \\leq 100", "2 \\leq K \\leq 200"], gen, code,
                 ["N is at most 100, so checking all pairs i < j (about 5000) is fast.",
                  "Count the pairs whose sum is K.", "Print the count."], "Count pairs with sum K.")
 
@@ -530,7 +530,7 @@ def fam_words(rng: random.Random) -> Task:
 def fam_argmax(rng: random.Random) -> Task:
     story = "There are N mountains; mountain i has height H_i. Print the index (1-based) of the tallest mountain. If several are tallest, print the smallest index."
     return Task("argmax", "Tallest Mountain", story, "N\nH_1 H_2 \\ldots H_N", "Print the index.",
-                ["1 \\leq N \\leq 100", "1 \\leq H_i \\leq 100"], _list_input(1, 20),
+                ["1 \\leq N \\leq 200", "1 \\leq H_i \\leq 100"], _list_input(1, 20),
                 "n = int(input())\nh = list(map(int, input().split()))\nprint(h.index(max(h)) + 1)\n",
                 ["Read N and H.", "max(H) is the tallest height; list.index returns its first position.",
                  "Add 1 because the answer is 1-based."], "Print the 1-based index of the first maximum.")

@@ -71,11 +71,23 @@ def run_inline(code: str, stdin: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------- rendering
+ATCODER_INPUT_INTRO = "The input is given from Standard Input in the following format:"
+# Training statements word the input line differently from the benchmark, so that a training row never shares a
+# 13-token run with a benchmark statement (the contamination check) merely through AtCoder boilerplate.
+TRAIN_INPUT_INTROS = (
+    "Input is read from Standard Input in this layout:",
+    "The input arrives on standard input as follows:",
+    "Standard input contains:",
+    "The input has this form:",
+    "Read the following from standard input:",
+)
+TRAIN_ANSWER_LINES = ("Output the answer.", "Print the result.", "Print a single integer: the answer.",
+                      "Write the answer to standard output.")
 def atcoder_statement(story: str, input_format: str, output_desc: str, constraints: list[str] | tuple[str, ...],
-                      samples: list[tuple[str, str]], explanation: str = "") -> str:
+                      samples: list[tuple[str, str]], explanation: str = "", input_intro: str = ATCODER_INPUT_INTRO) -> str:
     """A statement laid out as LiveCodeBench stores AtCoder problems (Input / Output / Constraints / Samples)."""
     parts = [story.strip(), "",
-             "Input", "", "The input is given from Standard Input in the following format:", input_format, "",
+             "Input", "", input_intro, input_format, "",
              "Output", "", output_desc, "",
              "Constraints", "", ""]
     parts += [f"- {c}" for c in constraints]
@@ -110,7 +122,9 @@ def _short(text: str) -> str:
 
 def _user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool) -> str:
     inp, out = samples[0]
-    content = atcoder_statement(task.story, task.input_format, task.output_desc, task.constraints, samples)
+    output_desc = rng.choice(TRAIN_ANSWER_LINES) if task.output_desc == "Print the answer." else task.output_desc
+    content = atcoder_statement(task.story, task.input_format, output_desc, task.constraints, samples,
+                                input_intro=rng.choice(TRAIN_INPUT_INTROS))
     styles: list[tuple[float, Callable[[], str]]] = [
         (0.45, lambda: lcb_user_prompt(content)),
         (0.15, lambda: content),
