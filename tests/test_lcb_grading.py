@@ -44,7 +44,8 @@ def test_reference_solutions_accepted(qid):
     "from __future__ import annotations\ndef f(x: list[int]) -> int:\n    return sum(x)\nprint(f(list(map(int, input().split()))))",
     '"""doc"""\nfrom __future__ import annotations\nprint(sum(map(int, input().split())))',
     "if __name__ == '__main__':\n    print(sum(map(int, input().split())))",
-    "def main():\n    global total\n    total = sum(map(int, input().split()))\nmain()\nprint(total)",
+    # upstream wraps the program in a function, so `global` no longer reaches the top-level variable
+    "total = 0\ndef add(x):\n    global total\n    total += x\nfor v in input().split():\n    add(int(v))\nprint(total)",
 ])
 def test_real_process_idioms_accepted(code):
     assert grade(code).outcome is Outcome.ACCEPTED

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from codegen_ray.execution.base import Isolation, Limits, RunResult, RunStatus
@@ -39,18 +40,53 @@ class LocalExecutor:
                 resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
 
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            proc = subprocess.Popen([sys.executable, str(prog)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, preexec_fn=pre, cwd=tmp)
+            chunks: list[bytes] = []
+            err_chunks: list[bytes] = []
+            over = threading.Event()
+
+            def pump_out() -> None:
+                size = 0
+                while chunk := proc.stdout.read1(65536):
+                    size += len(chunk)
+                    if size > limits.output_limit_bytes:
+                        over.set()
+                        proc.kill()
+                        break
+                    chunks.append(chunk)
+
+            def pump_err() -> None:
+                while chunk := proc.stderr.read1(65536):
+                    err_chunks.append(chunk)
+
+            readers = [threading.Thread(target=pump_out), threading.Thread(target=pump_err)]
+            for t in readers:
+                t.start()
             try:
-                proc = subprocess.run([sys.executable, str(prog)], input=stdin.encode(), capture_output=True,
-                                      timeout=limits.wall_time_s, preexec_fn=pre, cwd=tmp)
+                proc.stdin.write(stdin.encode())
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            timed_out = False
+            try:
+                proc.wait(timeout=limits.wall_time_s)
             except subprocess.TimeoutExpired:
-                return RunResult(RunStatus.TIME_LIMIT, "", "", None, None, 0.0, limits.wall_time_s, None,
-                                 self.isolation, detail="wall-clock limit")
+                timed_out = True
+                proc.kill()
+                proc.wait()
+            for t in readers:
+                t.join()
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        stdout = b"".join(chunks)
+        if timed_out:
+            return RunResult(RunStatus.TIME_LIMIT, "", "", None, None, 0.0, limits.wall_time_s, None,
+                             self.isolation, detail="wall-clock limit")
         cpu_used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        out = proc.stdout.decode("utf-8", errors="replace")
-        err = proc.stderr.decode("utf-8", errors="replace")[-4000:]
+        out = stdout.decode("utf-8", errors="replace")
+        err = b"".join(err_chunks).decode("utf-8", errors="replace")[-4000:]
         rc = proc.returncode
-        if len(proc.stdout) > limits.output_limit_bytes:
+        if over.is_set():
             status, code, sig = RunStatus.OUTPUT_LIMIT, rc, None
         elif rc < 0 and -rc in (signal.SIGXCPU, signal.SIGKILL):
             status, code, sig = RunStatus.TIME_LIMIT, None, -rc
