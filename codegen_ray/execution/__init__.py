@@ -1,0 +1,32 @@
+"""Sandboxed execution of untrusted programs (stdlib only at import time; Ray is imported by the pool on use).
+
+- :func:`make_executor` -- the strongest executor available (bubblewrap fork server, else a loud rlimits fallback);
+- :class:`~codegen_ray.execution.bubblewrap.ForkServerExecutor` -- fast and isolated (see its module docstring for
+  exactly what it protects against and what not);
+- :class:`~codegen_ray.execution.subprocess_executor.SubprocessExecutor` -- fresh ``python3`` per run, rlimits only;
+- :class:`~codegen_ray.execution.pool.ExecutionPool` / :func:`~codegen_ray.execution.pool.grade_serial` -- grading
+  many programs through a Ray actor pool or serially, with identical verdicts.
+"""
+
+from .base import Executor, Isolation, Limits, RunResult, RunStatus
+from .factory import IsolationFallbackWarning, limits_from_config, make_executor
+
+__all__ = ["Executor", "Isolation", "Limits", "RunResult", "RunStatus", "IsolationFallbackWarning",
+           "limits_from_config", "make_executor", "ExecutionPool", "GradeJob", "grade_serial",
+           "ForkServerExecutor", "SubprocessExecutor"]
+
+
+def __getattr__(name: str):
+    if name in ("ExecutionPool", "GradeJob", "grade_serial"):
+        from . import pool
+
+        return getattr(pool, name)
+    if name == "ForkServerExecutor":
+        from .bubblewrap import ForkServerExecutor
+
+        return ForkServerExecutor
+    if name == "SubprocessExecutor":
+        from .subprocess_executor import SubprocessExecutor
+
+        return SubprocessExecutor
+    raise AttributeError(name)

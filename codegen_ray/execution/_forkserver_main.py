@@ -1,0 +1,259 @@
+# Runs INSIDE the bubblewrap sandbox as ``python3 -s -c <this file's text> <ctrl_fd> <run_uid>``.
+#
+# This file is never imported by the harness: it is read as text and handed to the sandboxed interpreter, which
+# cannot see the repository. It must only use the standard library.
+#
+# Protocol on the control socket (AF_UNIX, SOCK_SEQPACKET, one JSON object per message):
+#   server -> harness  {"ready": true}                         once, after start-up
+#   harness -> server  {"cpu":..,"wall":..,"mem":..,...}       a run request, with 4 fds attached by SCM_RIGHTS:
+#                                                               [source memfd, stdin read end, stdout write end,
+#                                                                stderr write end]
+#   harness -> monitor b"K"                                    stop the run now (output cap reached)
+#   monitor -> harness {"status":..,"cpu":..,...}              the run's result (exactly one per request)
+#
+# Process tree per run (all forks, no exec):
+#   server (sandbox pid ns)  --fork-->  C1: unshare(PID|NS|IPC), fresh tmpfs on /tmp and /dev/shm
+#   C1  --fork-->  C2: pid 1 of the run's PID namespace, mounts a fresh /proc, monitors CPU/wall, reports
+#   C2  --fork-->  C3: pid 2, the program: fds 0/1/2 = the harness's pipes, rlimits, unprivileged uid, then
+#                  returns to the top level of this script and runs the program like ``python3 -c``.
+# When C2 exits every process left in the run's PID namespace is killed by the kernel.
+import builtins
+import ctypes
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import types
+
+for _name in ("math", "collections", "itertools", "heapq", "bisect", "functools", "re", "string", "decimal",
+              "fractions", "typing", "copy", "random", "array", "operator", "statistics", "io", "traceback"):
+    try:
+        __import__(_name)
+    except Exception:  # noqa: BLE001 - warm-up only
+        pass
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+NCPU = os.cpu_count() or 1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_CTRL = socket.socket(fileno=int(sys.argv[1]))
+_RUN_UID = int(sys.argv[2])
+os.environ.pop("PWD", None)  # bwrap --chdir sets it; a fresh interpreter under the harness gets exactly PROGRAM_ENV
+
+
+def _check(rc, what):
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+
+def _mount(src, target, fstype, flags, data):
+    _check(_libc.mount(src, target, fstype, flags, data), "mount " + target.decode())
+
+
+def _send(obj):
+    _CTRL.send(json.dumps(obj).encode())
+
+
+def _c3_setup(req, fds, st_w):
+    """The program's process: wire fds, limits, drop privileges. Returns (source bytes, status fd)."""
+    src_fd, in_fd, out_fd, err_fd = fds
+    os.setsid()
+    os.dup2(in_fd, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(err_fd, 2)
+    chunks = []
+    offset = 0
+    while True:
+        chunk = os.pread(src_fd, 1 << 20, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    os.closerange(3, st_w)
+    os.closerange(st_w + 1, 1 << 16)
+    cpu_rl = int(req["cpu_rlimit"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_rl, cpu_rl))
+    resource.setrlimit(resource.RLIMIT_AS, (req["mem"], req["mem"]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (req["fsize"], req["fsize"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (req["nofile"], req["nofile"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (req["nproc"], req["nproc"]))
+    os.setgroups([])
+    os.setgid(_RUN_UID)
+    os.setuid(_RUN_UID)
+    os.chdir("/tmp")
+    return b"".join(chunks), st_w
+
+
+def _c2(req, fds):
+    """pid 1 of the run's PID namespace: start the program, enforce CPU/wall limits, report, exit (kills the rest)."""
+    _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    st_r, st_w = os.pipe()
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(st_r)
+            return _c3_setup(req, fds, st_w)
+        except BaseException as exc:  # noqa: BLE001
+            try:
+                os.write(st_w, b"H" + repr(exc).encode()[:200])
+            finally:
+                os._exit(125)
+    os.close(st_w)
+    for fd in fds:
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    clk = ((~pid) << 3) | 2  # CPUCLOCK_SCHED of process `pid` (the kernel's MAKE_PROCESS_CPUCLOCK)
+    cpu_limit = float(req["cpu"])
+    deadline = t0 + float(req["wall"])
+    startup = 0.0
+    status_buf = b""
+    killed = None
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    poller.register(st_r, select.POLLIN)
+    poller.register(_CTRL.fileno(), select.POLLIN)
+    exited = False
+    while not exited:
+        try:
+            used = time.clock_gettime(clk) - startup
+        except OSError:
+            used = 0.0
+        now = time.monotonic()
+        if used > cpu_limit:
+            killed = "cpu"
+        elif now >= deadline:
+            killed = "wall"
+        if killed:
+            os.kill(pid, signal.SIGKILL)
+            break
+        timeout = min(deadline - now, max((cpu_limit - used) / NCPU, 0.002))
+        for fd, _ev in poller.poll(max(1, int(timeout * 1000) + 1)):
+            if fd == pidfd:
+                exited = True
+            elif fd == st_r:
+                data = os.read(st_r, 4096)
+                if not data:
+                    poller.unregister(st_r)
+                status_buf += data
+                if status_buf[:1] == b"S" and len(status_buf) >= 9 and not startup:
+                    startup = struct.unpack("<d", status_buf[1:9])[0]
+            else:
+                msg = _CTRL.recv(64)
+                killed = "output" if msg == b"K" else "harness"
+                os.kill(pid, signal.SIGKILL)
+                exited = True
+    _, wstatus, ru = os.wait4(pid, 0)
+    wall = time.monotonic() - t0
+    while True:  # C3 is gone; its status fd is closed (the program never inherits it)
+        data = os.read(st_r, 4096)
+        if not data:
+            break
+        status_buf += data
+    try:
+        os.kill(-1, signal.SIGKILL)  # pid 1 of the namespace: everything else in it
+    except ProcessLookupError:
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    if status_buf[:1] == b"S" and len(status_buf) >= 9:
+        startup = struct.unpack("<d", status_buf[1:9])[0]
+    harness_error = status_buf[1:].decode("utf-8", "replace") if status_buf[:1] == b"H" else None
+    _send({
+        "wait_status": wstatus,
+        "cpu": ru.ru_utime + ru.ru_stime,
+        "startup": startup,
+        "maxrss_kb": ru.ru_maxrss,
+        "wall": wall,
+        "killed": killed,
+        "compile_error": status_buf[9:10] == b"C",
+        "harness_error": harness_error,
+    })
+    os._exit(0)
+
+
+def _c1(req, fds):
+    _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    _mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
+    opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
+    _mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+    if os.path.isdir("/dev/shm"):
+        _mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+    pid = os.fork()
+    if pid == 0:
+        return _c2(req, fds)
+    for fd in fds:
+        os.close(fd)
+    os.waitpid(pid, 0)
+    os._exit(0)
+
+
+def _serve():
+    gc.collect()
+    gc.freeze()
+    _send({"ready": True, "python": sys.version.split()[0]})
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(_CTRL, 1 << 16, 8)
+        except OSError:
+            os._exit(0)
+        if not msg:
+            os._exit(0)  # the harness is gone
+        if msg == b"K" or len(fds) != 4:  # a late stop request for a run that already ended
+            for fd in fds:
+                os.close(fd)
+            continue
+        req = json.loads(msg)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            _send({"harness_error": "fork: %r" % (exc,)})
+            continue
+        if pid == 0:
+            try:
+                return _c1(req, fds)
+            except BaseException as exc:  # noqa: BLE001 - anything here is a harness failure
+                try:
+                    _send({"harness_error": "setup: %r" % (exc,)})
+                finally:
+                    os._exit(126)
+        for fd in fds:
+            os.close(fd)
+        os.waitpid(pid, 0)
+
+
+_src, _st = _serve()
+del _serve, _c1, _c2, _c3_setup, _CTRL, _libc
+# ---- from here on: the program's process, exactly as _bootstrap_main.py ----
+_start = time.process_time()
+os.write(_st, b"S" + struct.pack("<d", _start))
+try:
+    _code = compile(_src, "solution.py", "exec")
+except (SyntaxError, ValueError):
+    os.write(_st, b"C")
+    os.close(_st)
+    raise
+os.close(_st)
+_main = types.ModuleType("__main__")
+_main.__builtins__ = builtins
+sys.modules["__main__"] = _main
+sys.argv = ["solution.py"]
+del _src, _st, _start
+exec(_code, _main.__dict__)

@@ -1,0 +1,265 @@
+"""Grading many programs: a Ray actor pool (:class:`ExecutionPool`) and a serial twin (:func:`grade_serial`).
+
+Both give identical verdicts for the same jobs:
+
+* each job (one program on one problem) is graded by ``lcb.grading.grade_program`` with an executor from
+  :func:`make_executor`, under the limits of the ``ExecutionConfig``;
+* a verdict that is a harness error is graded again (up to ``max_attempts``); a dead actor is replaced and its job
+  retried; if failures persist the job's outcome is ``Outcome.HARNESS_ERROR`` (never a wrong answer);
+* any TIME_LIMIT verdict whose CPU time landed at or above ``near_limit_fraction`` of the limit is re-run alone
+  (no other program running in the pool) and the re-run's verdict is final;
+* the pool never runs more programs at once than the CPUs it was given (``num_actors * cpus_per_actor``, at least
+  one), so programs do not compete for cores and CPU-time verdicts do not depend on load from the pool itself.
+
+Ray is imported only when a pool is created.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..errors import UserError
+from ..types import Outcome, Problem, ProgramVerdict, TestVerdict
+from .base import Executor, Isolation
+from .factory import IsolationFallbackWarning, limits_from_config, make_executor
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class GradeJob:
+    """One program (``code``, the ``sample_index``-th completion) to grade on ``problem``."""
+
+    problem: Problem
+    code: str
+    sample_index: int = 0
+
+
+def grading_options(exec_cfg: Any):
+    from ..lcb.grading import GradingOptions
+
+    return GradingOptions(limits=limits_from_config(exec_cfg),
+                          stop_at_first_failure=bool(exec_cfg.stop_at_first_failure),
+                          float_tolerance=exec_cfg.float_tolerance)
+
+
+def needs_serial_rerun(verdict: ProgramVerdict, exec_cfg: Any) -> bool:
+    """A time-limit verdict whose CPU time was close enough to the limit that load could have decided it."""
+    if verdict.outcome is not Outcome.TIME_LIMIT:
+        return False
+    threshold = float(exec_cfg.near_limit_fraction) * float(exec_cfg.timeout_s)
+    return any(t.outcome is Outcome.TIME_LIMIT and t.cpu_time_s >= threshold for t in verdict.tests)
+
+
+def harness_error_verdict(job: GradeJob, isolation: str, detail: str) -> ProgramVerdict:
+    return ProgramVerdict(job.problem.question_id, job.sample_index, Outcome.HARNESS_ERROR,
+                          (TestVerdict(0, Outcome.HARNESS_ERROR, detail=detail[:500]),), isolation)
+
+
+def grade_job(problem: Problem, code: str, sample_index: int, executor: Executor, options: Any,
+              max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> ProgramVerdict:
+    """grade_program, retried while the harness (not the program) fails."""
+    from ..lcb.grading import grade_program
+
+    verdict = grade_program(problem, code, executor, options, sample_index)
+    for _ in range(max_attempts - 1):
+        if verdict.outcome is not Outcome.HARNESS_ERROR:
+            break
+        log.warning("harness error grading %s/%d, retrying: %s", problem.question_id, sample_index,
+                    verdict.tests[-1].detail if verdict.tests else "")
+        verdict = grade_program(problem, code, executor, options, sample_index)
+    return verdict
+
+
+def grade_serial(jobs: list[GradeJob], exec_cfg: Any, executor: Optional[Executor] = None) -> list[ProgramVerdict]:
+    """Grade ``jobs`` one after another in this process (no Ray). Same verdicts as :class:`ExecutionPool`."""
+    own = executor is None
+    executor = executor or make_executor(exec_cfg)
+    options = grading_options(exec_cfg)
+    try:
+        verdicts = [grade_job(j.problem, j.code, j.sample_index, executor, options) for j in jobs]
+        for i, verdict in enumerate(verdicts):
+            if needs_serial_rerun(verdict, exec_cfg):
+                verdicts[i] = grade_job(jobs[i].problem, jobs[i].code, jobs[i].sample_index, executor, options)
+        return verdicts
+    finally:
+        if own:
+            _close(executor)
+
+
+def _close(executor: Any) -> None:
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()
+
+
+class _ExecutionActor:
+    """Owns one executor (one sandbox). Runs one program at a time."""
+
+    def __init__(self, exec_cfg: Any):
+        self._error = ""
+        self._executor: Optional[Executor] = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", IsolationFallbackWarning)  # the driver re-raises it, once
+                self._executor = make_executor(exec_cfg)
+        except UserError as exc:
+            self._error = str(exc)
+        self._options = grading_options(exec_cfg)
+
+    def ready(self) -> tuple[str, str, int]:
+        iso = self._executor.isolation.value if self._executor is not None else ""
+        return iso, self._error, os.getpid()
+
+    def sandbox_pid(self) -> Optional[int]:
+        return getattr(self._executor, "sandbox_pid", None)
+
+    def grade(self, problem: Problem, code: str, sample_index: int) -> ProgramVerdict:
+        if self._executor is None:
+            raise UserError(self._error)
+        return grade_job(problem, code, sample_index, self._executor, self._options)
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            _close(self._executor)
+
+
+class ExecutionPool:
+    """``exec_cfg.num_actors`` Ray actors (``num_cpus=exec_cfg.cpus_per_actor`` each), each with its own sandbox."""
+
+    def __init__(self, exec_cfg: Any, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
+        import ray
+
+        self.exec_cfg = exec_cfg
+        self.max_attempts = max_attempts
+        self._remote_cls = ray.remote(num_cpus=float(exec_cfg.cpus_per_actor), max_restarts=0,
+                                      max_task_retries=0)(_ExecutionActor)
+        cores = int(math.floor(exec_cfg.num_actors * float(exec_cfg.cpus_per_actor) + 1e-9))
+        self.max_in_flight = max(1, min(int(exec_cfg.num_actors), cores))
+        self.actors_replaced = 0
+        self._actors: list[Any] = []
+        for _ in range(int(exec_cfg.num_actors)):
+            self._actors.append(self._start_actor())
+        self.isolation = Isolation(self._isolation_of(self._actors[0]))
+
+    def _start_actor(self) -> Any:
+        import ray
+
+        actor = self._remote_cls.remote(self.exec_cfg)
+        iso, error, _pid = ray.get(actor.ready.remote())
+        if error:
+            ray.kill(actor)
+            raise UserError(error)
+        if iso == Isolation.RLIMITS.value and str(self.exec_cfg.isolation) != "rlimits":
+            message = ("SANDBOX UNAVAILABLE in an execution actor: untrusted programs run with resource limits ONLY "
+                       "(isolation=rlimits). Install bubblewrap on every node, or set "
+                       "execution.min_isolation=bubblewrap to refuse.")
+            warnings.warn(message, IsolationFallbackWarning, stacklevel=3)
+            log.warning(message)
+        return actor
+
+    def _isolation_of(self, actor: Any) -> str:
+        import ray
+
+        return ray.get(actor.ready.remote())[0]
+
+    def _replace(self, actor: Any) -> Any:
+        import ray
+
+        try:
+            ray.kill(actor, no_restart=True)
+        except Exception:  # noqa: BLE001 - already dead
+            pass
+        self._actors = [a for a in self._actors if a is not actor]
+        new = self._start_actor()
+        self._actors.append(new)
+        self.actors_replaced += 1
+        return new
+
+    def grade(self, jobs: list[GradeJob]) -> list[ProgramVerdict]:
+        """Verdicts in the order of ``jobs``."""
+        import ray
+        from ray.exceptions import RayError
+
+        results: list[Optional[ProgramVerdict]] = [None] * len(jobs)
+        attempts = [0] * len(jobs)
+        problem_refs: dict[int, Any] = {}
+
+        def submit(actor: Any, i: int) -> Any:
+            job = jobs[i]
+            key = id(job.problem)
+            if key not in problem_refs:
+                problem_refs[key] = ray.put(job.problem)
+            return actor.grade.remote(problem_refs[key], job.code, job.sample_index)
+
+        def run(indices: list[int], parallel: int) -> None:
+            pending = deque(indices)
+            idle = list(self._actors)
+            in_flight: dict[Any, tuple[int, Any]] = {}
+            while pending or in_flight:
+                while pending and idle and len(in_flight) < parallel:
+                    i = pending.popleft()
+                    actor = idle.pop()
+                    in_flight[submit(actor, i)] = (i, actor)
+                done, _ = ray.wait(list(in_flight), num_returns=1)
+                for ref in done:
+                    i, actor = in_flight.pop(ref)
+                    try:
+                        results[i] = ray.get(ref)
+                        idle.append(actor)
+                    except UserError:
+                        raise
+                    except RayError as exc:
+                        attempts[i] += 1
+                        log.warning("execution actor failed on job %d (attempt %d): %s", i, attempts[i],
+                                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                        idle.append(self._replace(actor))
+                        if attempts[i] < self.max_attempts:
+                            pending.appendleft(i)
+                        else:
+                            results[i] = harness_error_verdict(jobs[i], self.isolation.value,
+                                                               f"execution actor failed {attempts[i]} times: {exc}")
+
+        run(list(range(len(jobs))), self.max_in_flight)
+        near = [i for i, v in enumerate(results) if v is not None and needs_serial_rerun(v, self.exec_cfg)]
+        if near:
+            log.info("re-running %d near-limit time-limit verdicts alone", len(near))
+            run(near, 1)
+        return [v for v in results if v is not None] if all(v is not None for v in results) else _missing(results)
+
+    def sandbox_pids(self) -> list[Optional[int]]:
+        import ray
+
+        return ray.get([a.sandbox_pid.remote() for a in self._actors])
+
+    def shutdown(self) -> None:
+        import ray
+
+        for actor in self._actors:
+            try:
+                ray.get(actor.shutdown.remote(), timeout=30)
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                ray.kill(actor, no_restart=True)
+            except Exception:  # noqa: BLE001
+                pass
+        self._actors = []
+
+    def __enter__(self) -> "ExecutionPool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()
+
+
+def _missing(results: list[Optional[ProgramVerdict]]) -> list[ProgramVerdict]:
+    raise RuntimeError(f"internal error: {sum(v is None for v in results)} jobs without a verdict")
