@@ -401,6 +401,7 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -409,6 +410,13 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
             pass
         raise
     return path
+
+
+def _file_mode() -> int:
+    """Mode of a normally created file (0o666 minus the umask); mkstemp's 0o600 would hide reports from others."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _num(x: Optional[float]) -> Optional[float]:
@@ -447,6 +455,29 @@ def result_to_dict(r: CheckpointResult, alpha: float, split: Optional[SelectionS
         d["selection_pass1_wilson"] = _interval(r.wilson(alpha, split.selection_ids))
         d["report_pass1_wilson"] = _interval(r.wilson(alpha, split.report_ids))
     return d
+
+
+def result_from_dict(d: Mapping[str, Any]) -> CheckpointResult:
+    """Inverse of :func:`result_to_dict` (derived fields such as intervals and ``key`` are ignored): lets the
+    sweep keep finished evaluations as JSON and rebuild the records on resume."""
+    return CheckpointResult(
+        variant=d["variant"],
+        checkpoint=d["checkpoint"],
+        step=int(d["step"]),
+        epoch=int(d["epoch"]),
+        val_loss=d.get("val_loss"),
+        train_loss=d.get("train_loss"),
+        pass_at={int(k): float(v) for k, v in (d.get("pass_at") or {}).items()},
+        solved=int(d.get("solved") or 0),
+        total=int(d.get("total") or 0),
+        per_problem={str(q): float(v) for q, v in (d.get("per_problem") or {}).items()},
+        status=EvalStatus(d.get("status", "ok")),
+        failure=d.get("failure"),
+        backend=d.get("backend", ""),
+        isolation=d.get("isolation", ""),
+        selection_pass1=d.get("selection_pass1"),
+        report_pass1=d.get("report_pass1"),
+    )
 
 
 def _comparison_to_dict(c: Comparison) -> dict[str, Any]:
@@ -626,6 +657,7 @@ def _save(fig: Any, path: Path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -653,14 +685,16 @@ def plot_pass1(path: Path, inp: SweepReportInput, analysis: SweepAnalysis) -> Pa
             (f"selection problems ({len(inp.split.selection_ids)})", inp.split.selection_ids),
             (f"report problems ({len(inp.split.report_ids)})", inp.split.report_ids),
         ]
-    fig = Figure(figsize=(6.4 * len(panels), 4.6))
+    fig = Figure(figsize=(6.4 * len(panels), 4.8), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     colors = _colors(inp.variants)
     best_keys = {r.key for r in analysis.best_by_variant.values()}
     base = inp.base_result
     level = f"{100 * (1 - inp.alpha):g}%"
+    all_steps = [r.step for r in inp.results if r.ok] or [0]
+    dodge = 0.012 * max(1, max(all_steps) - min(all_steps))  # side by side, so error bars at one step don't hide
     for ax, (title, ids) in zip(axes, panels):
-        for variant in inp.variants:
+        for vi, variant in enumerate(inp.variants):
             rs = [r for r in inp.variant_results if r.variant == variant and r.ok]
             if base is not None and base.ok:
                 rs = [base] + rs  # every variant starts from the base model at step 0
@@ -670,7 +704,7 @@ def plot_pass1(path: Path, inp: SweepReportInput, analysis: SweepAnalysis) -> Pa
             ivs = [r.wilson(inp.alpha, ids) for r in rs]
             lo = [y - 100 * iv.low for y, iv in zip(ys, ivs)]
             hi = [100 * iv.high - y for y, iv in zip(ys, ivs)]
-            xs = [r.step for r in rs]
+            xs = [r.step + (vi - (len(inp.variants) - 1) / 2) * dodge for r in rs]
             ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, color=colors[variant], label=variant)
             for r, x, y in zip(rs, xs, ys):
                 if r.key in best_keys:
@@ -689,7 +723,7 @@ def plot_pass1(path: Path, inp: SweepReportInput, analysis: SweepAnalysis) -> Pa
     failed = [r.key for r in inp.results if not r.ok]
     fig.suptitle(
         "Pass@1 vs training step (★ best checkpoint of each variant)"
-        + (f" — failed, not plotted: {', '.join(failed)}" if failed else ""),
+        + (f"\nfailed, not plotted: {', '.join(failed)}" if failed else ""),
         fontsize=10,
     )
     return _save(fig, path)

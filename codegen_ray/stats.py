@@ -146,6 +146,7 @@ def paired_bootstrap(
         (a, b),
         mean_difference,
         n_resamples=n_boot,
+        batch=min(n_boot, 1000),  # bounded memory: 1000 resamples x problems at a time
         paired=True,
         vectorized=True,
         confidence_level=1 - alpha,

@@ -26,6 +26,8 @@ from codegen_ray.report import (
     format_table,
     load_summary,
     render_report_md,
+    result_from_dict,
+    result_to_dict,
     split_by_date,
     write_summary_json,
 )
@@ -321,3 +323,10 @@ def test_format_table_aligned_with_best_marker_and_failures():
     solved_end = header.index("solved/total") + len("solved/total")
     assert all(r[solved_end - 1] != " " and r[solved_end] == " " for r in rows if len(r) > solved_end)
     assert all(len(r) >= solved_end for r in rows)
+
+
+def test_result_dict_round_trip():
+    split = SelectionSplit(frozenset(QIDS[:20]), frozenset(QIDS[20:]), "d")
+    for r in apply_split([result("deep", 10, QIDS[:7], val_loss=1.25), base(QIDS[:2]), failed("deep", 20)], split):
+        d = json.loads(json.dumps(result_to_dict(r, 0.05, split)))
+        assert result_from_dict(d) == r

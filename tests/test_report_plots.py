@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -95,6 +96,10 @@ def test_write_report_directory(tmp_path):
         assert f"]({p.name})" in md
         _check_png(p)
     assert load_summary(files.summary_json)["config_hash"] == "h"
+    umask = os.umask(0)
+    os.umask(umask)
+    for f in (files.summary_json, files.report_md, *files.plots):
+        assert f.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0o600
 
 
 def test_plots_do_not_import_pyplot(tmp_path):
