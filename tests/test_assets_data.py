@@ -155,7 +155,7 @@ def test_some_problems_need_exact_decimal_formatting(problems):
 
 
 def _run(code: str, stdin: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["python3", "-c", code], input=stdin, capture_output=True, text=True, timeout=20)
+    return subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True, timeout=20)
 
 
 def test_reference_solutions_pass_every_test(problems):
