@@ -850,6 +850,12 @@ def render_report_md(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = 
     for key, value in sorted(inp.run_info.items()):
         L.append(f"- {key}: {value}")
     L.append(f"- Samples per problem (n): {inp.num_samples}")
+    backends = sorted({r.backend for r in inp.results if r.ok and r.backend})
+    isolations = sorted({r.isolation for r in inp.results if r.ok and r.isolation})
+    if backends:
+        L.append(f"- Generation backend: {', '.join(backends)}")
+    if isolations:
+        L.append(f"- Execution isolation: {', '.join(isolations)}")
     if an.best_overall is not None:
         b = an.best_overall
         if split is None:

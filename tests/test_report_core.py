@@ -295,6 +295,7 @@ def test_report_md_sections():
     assert ("- deep's best (36.6%) vs diverse's best (29.3%): difference not significant at 0.05 "
             "(exact McNemar p=0.508, 41 problems).") in md
     assert "No selection/report split is configured" in md
+    assert "- Generation backend: hf\n- Execution isolation: rlimits" in md
     assert "| deep | 100 | 2 | 1 |" in md
     assert "![Pass@1 vs step](pass1_vs_step.png)" in md
     assert "`diverse/checkpoint-step-30-epoch-1`: HarnessError: actor died" in md
