@@ -70,7 +70,7 @@ def test_chat_rows_are_well_formed(name):
         roles = [m["role"] for m in row["messages"]]
         assert roles == ["user", "assistant"], i
         assert all(isinstance(m["content"], str) and m["content"].strip() for m in row["messages"]), i
-        assert sum(len(m["content"].split()) for m in row["messages"]) < 400, i
+        assert sum(len(m["content"].split()) for m in row["messages"]) <= make_data.MAX_ROW_WORDS, i
         answer = row["messages"][1]["content"]
         assert answer.count("```python") == 1, i
         users.add(row["messages"][0]["content"])

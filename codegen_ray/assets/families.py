@@ -536,9 +536,86 @@ def fam_argmax(rng: random.Random) -> Task:
                  "Add 1 because the answer is 1-based."], "Print the 1-based index of the first maximum.")
 
 
+def fam_compare(rng: random.Random) -> Task:
+    story = "You are given integers A and B. Print A<B if A is smaller than B, A>B if A is larger, and A=B if they are equal."
+    code = "a, b = map(int, input().split())\nif a < b:\n    print('A<B')\nelif a > b:\n    print('A>B')\nelse:\n    print('A=B')\n"
+    return Task("compare", "Compare", story, "A B", "Print A<B, A>B or A=B.", ["-100 \\leq A, B \\leq 100"],
+                lambda r: f"{r.randint(-5, 5)} {r.randint(-5, 5)}\n", code,
+                ["Read A and B.", "Compare them with < and >; the remaining case is equality.", "Print the matching string."],
+                "Compare two integers and print A<B, A>B or A=B.")
+
+
+def fam_triangle(rng: random.Random) -> Task:
+    story = "You are given three stick lengths A, B and C. Print Yes if a triangle with positive area can be made from them, and No otherwise."
+    code = "a, b, c = sorted(map(int, input().split()))\nprint('Yes' if a + b > c else 'No')\n"
+    return Task("triangle", "Three Sticks", story, "A B C", "Print Yes or No.", ["1 \\leq A, B, C \\leq 100"],
+                lambda r: _line(_ints(r, 3, 1, 12)) + "\n", code,
+                ["Sort the lengths so that C is the largest.", "A triangle exists exactly when the two shorter sticks are longer together than the longest: A + B > C.",
+                 "Print Yes or No."], "Can three lengths form a triangle?")
+
+
+def fam_multiples(rng: random.Random) -> Task:
+    if rng.random() < 0.5:
+        story = "You are given positive integers N and K. How many integers between 1 and N, inclusive, are multiples of K?"
+        code = "n, k = map(int, input().split())\nprint(n // k)\n"
+        steps = ["The multiples of K up to N are K, 2K, ..., and there are floor(N / K) of them.", "So the answer is N // K.", "Print it."]
+        gen = lambda r: f"{r.randint(1, 10 ** 9)} {r.randint(1, 100)}\n"  # noqa: E731
+        cons = ["1 \\leq N \\leq 10^9", "1 \\leq K \\leq 100"]
+        fmt = "N K"
+    else:
+        story = "You are given integers L, R and K. How many integers x with L \\leq x \\leq R are multiples of K?"
+        code = "l, r, k = map(int, input().split())\nprint(r // k - (l - 1) // k)\n"
+        steps = ["Count multiples of K in [1, R] as R // K.", "Subtract the ones in [1, L - 1], which is (L - 1) // K.", "Print the difference."]
+
+        def gen(r: random.Random) -> str:
+            lo = r.randint(1, 1000)
+            return f"{lo} {r.randint(lo, 2000)} {r.randint(1, 30)}\n"
+
+        cons = ["1 \\leq L \\leq R \\leq 10^{18}", "1 \\leq K \\leq 10^{18}"]
+        fmt = "L R K"
+    return Task("multiples", "Multiples", story, fmt, "Print the count.", cons, gen, code, steps, "Count multiples of K in a range.")
+
+
+def fam_binary(rng: random.Random) -> Task:
+    if rng.random() < 0.5:
+        story = "You are given a non-negative integer N. Print N written in binary, without leading zeros (print 0 for N = 0)."
+        code = "n = int(input())\nprint(bin(n)[2:])\n"
+        steps = ["Read N.", "bin(N) returns a string like '0b101'; drop the '0b' prefix.", "Print the rest (bin(0) gives '0b0', so 0 prints 0)."]
+        gen = lambda r: f"{r.randint(0, 1000)}\n"  # noqa: E731
+        fmt, cons, brief = "N", ["0 \\leq N \\leq 10^9"], "Print N in binary."
+    else:
+        story = "You are given a string S of 0s and 1s, the binary representation of an integer. Print that integer in decimal."
+        code = "s = input().strip()\nprint(int(s, 2))\n"
+        steps = ["Read S.", "int(S, 2) parses a base-2 string.", "Print the value."]
+        gen = lambda r: "1" + _word(r, 0, 12, "01") + "\n"  # noqa: E731
+        fmt, cons, brief = "S", ["1 \\leq |S| \\leq 60", "S starts with 1."], "Convert a binary string to decimal."
+    return Task("binary", "Binary", story, fmt, "Print the answer.", cons, gen, code, steps, brief)
+
+
+def fam_find(rng: random.Random) -> Task:
+    c = rng.choice("abcx")
+    story = f"You are given a string S. Print the position (counted from 1) of the first occurrence of the letter {c} in S, or -1 if {c} does not occur."
+    code = f"s = input().strip()\ni = s.find('{c}')\nprint(i + 1 if i >= 0 else -1)\n"
+    return Task("find", "First Occurrence", story, "S", "Print the position or -1.",
+                ["1 \\leq |S| \\leq 100", "S consists of lowercase English letters."],
+                lambda r: _word(r, 1, 9, "abcxyz") + "\n", code,
+                ["Read S.", f"str.find('{c}') returns the 0-based index of the first match, or -1.", "Convert to 1-based when found; print -1 otherwise."],
+                f"Print the 1-based position of the first '{c}' or -1.")
+
+
+def fam_ratio(rng: random.Random) -> Task:
+    k = rng.choice([2, 3, 6])
+    story = f"A car travels D kilometers in T hours. Print its average speed in kilometers per hour, with exactly {k} digits after the decimal point."
+    code = f"d, t = map(int, input().split())\nprint(f'{{d / t:.{k}f}}')\n"
+    return Task("ratio", "Average Speed", story, "D T", f"Print D / T with exactly {k} digits after the decimal point.",
+                ["1 \\leq D, T \\leq 1000"], lambda r: f"{r.randint(1, 1000)} {r.randint(1, 60)}\n", code,
+                ["Read D and T.", "Speed is D / T; true division gives a float.", f"Print it with the format spec .{k}f."],
+                f"Print D / T with {k} decimals.")
+
+
 FAMILIES: tuple[Callable[[random.Random], Task], ...] = (
     fam_sum, fam_extreme, fam_count, fam_reverse, fam_parity, fam_grid, fam_sort, fam_gcd, fam_prefix, fam_case,
     fam_palindrome, fam_average, fam_fizzbuzz, fam_vowels, fam_second, fam_digits, fam_arith, fam_distinct,
     fam_threshold, fam_substring, fam_leap, fam_series, fam_replace, fam_time, fam_caesar, fam_manhattan, fam_pairs,
-    fam_words, fam_argmax,
+    fam_words, fam_argmax, fam_compare, fam_triangle, fam_multiples, fam_binary, fam_find, fam_ratio,
 )

@@ -33,6 +33,7 @@ TESTS_DATA_DIR = REPO_ROOT / "tests" / "data"
 DEEP_ROWS = 150
 DIVERSE_ROWS = 200
 PRIVATE_TESTS = 8
+MAX_ROW_WORDS = 330
 DEEP_SEED = 20240701
 DIVERSE_SEED = 20240702
 BENCH_SEED = 20240703
@@ -185,6 +186,8 @@ def build_chat_rows(n_rows: int, seed: int, terse: bool) -> list[dict]:
             continue
         seen.add(user)
         answer = diverse_answer(task, rng) if terse else deep_answer(task, rng, samples)
+        if len(user.split()) + len(answer.split()) > MAX_ROW_WORDS:
+            continue  # keep rows short: a tiny model trains on them on a CPU
         rows.append({"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]})
     return rows
 
