@@ -41,7 +41,7 @@ def test_reference_solutions_score_100_percent(tmp_path, problems_file):
     report = grade_samples(problems_file, samples, out, CFG, workers=2, executor_factory=local_factory)
     assert report.pass_at_1 == 1.0 and report.solved == report.total == 5
     assert report.outcome_counts == {"accepted": 5} and report.missing == []
-    assert "pass@1 100.00%" in report.summary() and "solved 5/5" in report.summary()
+    assert "pass@1 100.00%" in report.describe() and "solved 5/5" in report.describe()
     data = json.loads(out.read_text())
     assert [r["question_id"] for r in data] == sorted(REFERENCE_SOLUTIONS)
     rec = data[1]
@@ -188,3 +188,19 @@ def test_builtin_benchmark_broken_solutions_get_their_outcomes(tmp_path):
                            executor_factory=project_executor_factory())
     got = {qid: vs[0].outcome.value for qid, vs in report.verdicts.items()}
     assert got == expected
+
+
+def test_write_eval_all_accepts_aligned_sequences_and_nested_verdicts(tmp_path):
+    # the sweep's call shape: lists aligned with the problems, one verdict list per problem
+    problems = [problem_from_record(r) for r in fixture_records()[:2]]
+    verdicts = [[ProgramVerdict(p.question_id, i, outcome, (Verdict(0, outcome),), "bubblewrap")
+                 for i, outcome in enumerate((Outcome.ACCEPTED, Outcome.TIME_LIMIT))] for p in problems]
+    out = write_eval_all(tmp_path / "a_eval_all.json", problems, [["r0", "r1"], ["s0", "s1"]],
+                         [["c0", "c1"], ["d0", "d1"]], verdicts)
+    data = json.loads(out.read_text())
+    assert [r["question_id"] for r in data] == ["abc361_a", "abc362_b"]
+    assert data[1]["output_list"] == ["s0", "s1"] and data[1]["code_list"] == ["d0", "d1"]
+    assert data[0]["graded_list"] == [True, False] and data[0]["pass@1"] == 0.5
+    assert json.loads(data[0]["metadata"][1])["error_code"] == -3
+    with pytest.raises(ValueError, match="2 entries for 1 problems"):
+        write_eval_all(tmp_path / "b.json", problems[:1], [["r"], ["s"]], [["c"]], verdicts[:1])

@@ -31,7 +31,7 @@ def test_reference_solutions_accepted(qid):
     assert v.isolation == "rlimits"
 
 
-@pytest.mark.parametrize("code", [
+IDIOMS = [
     # idioms that fail inside lcb_runner's exec-with-mocked-stdin but are correct on AtCoder
     "import sys\na, b = map(int, sys.stdin.buffer.readline().split())\nprint(a + b)",
     "import sys\nfor line in sys.stdin:\n    a, b = map(int, line.split())\n    print(a + b)",
@@ -46,9 +46,40 @@ def test_reference_solutions_accepted(qid):
     "if __name__ == '__main__':\n    print(sum(map(int, input().split())))",
     # upstream wraps the program in a function, so `global` no longer reaches the top-level variable
     "total = 0\ndef add(x):\n    global total\n    total += x\nfor v in input().split():\n    add(int(v))\nprint(total)",
-])
+]
+
+
+@pytest.mark.parametrize("code", IDIOMS)
 def test_real_process_idioms_accepted(code):
     assert grade(code).outcome is Outcome.ACCEPTED
+
+
+@pytest.fixture(scope="module")
+def project_executor():
+    """The project's own sandbox (codegen_ray.execution.make_executor)."""
+    execution = pytest.importorskip("codegen_ray.execution")
+    if not hasattr(execution, "make_executor"):
+        pytest.skip("codegen_ray.execution.make_executor not available")
+    from codegen_ray.config import ExecutionConfig
+
+    ex = execution.make_executor(ExecutionConfig(timeout_s=2.0))
+    yield ex
+    close = getattr(ex, "close", None)
+    if close is not None:
+        close()
+
+
+def test_idioms_and_functional_driver_under_project_sandbox(project_executor):
+    for code in IDIOMS:
+        v = grade_program(ADD, code, project_executor, OPTS)
+        assert v.outcome is Outcome.ACCEPTED, (code, v.tests)
+        assert v.isolation == project_executor.isolation.value
+    for qid, code in REFERENCE_SOLUTIONS.items():
+        assert grade_program(PROBLEMS[qid], code, project_executor, OPTS).passed, qid
+    noisy = "print('noise')\n" + REFERENCE_SOLUTIONS["3000"].replace("seen = {}", "seen = {}; print('dbg')")
+    assert grade_program(TWO_SUM, noisy, project_executor, OPTS).passed
+    v = grade_program(ADD, "import sys\nprint(3)\nsys.exit(1)", project_executor, OPTS)
+    assert v.outcome is Outcome.RUNTIME_ERROR
 
 
 def test_wrong_answer_stops_at_first_failure_by_default():

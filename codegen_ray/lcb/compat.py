@@ -81,21 +81,52 @@ _ERROR_MESSAGES = {
 }
 
 
+PerProblem = Mapping[str, Sequence[Any]] | Sequence[Sequence[Any]]
+
+
+def _per_problem(values: PerProblem, problems: Sequence[Problem], what: str) -> dict[str, list[Any]]:
+    """``question_id -> list``, from a mapping or from a sequence aligned with ``problems``."""
+    if isinstance(values, Mapping):
+        return {str(k): list(v) for k, v in values.items()}
+    values = list(values)
+    if len(values) != len(problems):
+        raise ValueError(f"{what}: {len(values)} entries for {len(problems)} problems")
+    return {p.question_id: list(v) for p, v in zip(problems, values)}
+
+
+def _flatten(verdicts: Iterable[Any]) -> list[ProgramVerdict]:
+    flat: list[ProgramVerdict] = []
+    for v in verdicts:
+        if isinstance(v, ProgramVerdict):
+            flat.append(v)
+        else:
+            flat.extend(v)
+    return flat
+
+
 def eval_all_records(
     problems: Sequence[Problem],
-    output_lists: Mapping[str, Sequence[str]],
-    code_lists: Mapping[str, Sequence[str]],
-    verdicts: Iterable[ProgramVerdict],
+    output_lists: PerProblem,
+    code_lists: PerProblem,
+    verdicts: Iterable[ProgramVerdict] | Iterable[Sequence[ProgramVerdict]],
 ) -> list[dict[str, Any]]:
-    """Build the ``_eval_all.json`` records. Every problem needs one verdict per entry of its code list."""
+    """Build the ``_eval_all.json`` records (sorted by question_id).
+
+    ``output_lists`` / ``code_lists``: ``question_id -> list`` mappings, or sequences aligned with ``problems``;
+    a problem missing from ``output_lists`` uses its code list as outputs (as lcb_runner's custom evaluator).
+    ``verdicts``: flat, or one sequence per problem. Every program needs exactly one verdict; problems without
+    programs are left out."""
+    problems = list(problems)
+    codes_by = _per_problem(code_lists, problems, "code_lists")
+    outputs_by = _per_problem(output_lists, problems, "output_lists")
     by_problem: dict[str, dict[int, ProgramVerdict]] = {}
-    for v in verdicts:
+    for v in _flatten(verdicts):
         by_problem.setdefault(v.question_id, {})[v.sample_index] = v
     records = []
     for problem in sorted(problems, key=lambda p: p.question_id):
         qid = problem.question_id
-        codes = list(code_lists.get(qid, ()))
-        outputs = list(output_lists.get(qid, codes))
+        codes = codes_by.get(qid, [])
+        outputs = outputs_by.get(qid, codes)
         graded = by_problem.get(qid, {})
         if len(outputs) != len(codes):
             raise ValueError(f"{qid}: {len(outputs)} outputs but {len(codes)} programs")
@@ -121,11 +152,11 @@ def eval_all_records(
 def write_eval_all(
     path: str | os.PathLike,
     problems: Sequence[Problem],
-    output_lists: Mapping[str, Sequence[str]],
-    code_lists: Mapping[str, Sequence[str]],
-    verdicts: Iterable[ProgramVerdict],
+    output_lists: PerProblem,
+    code_lists: PerProblem,
+    verdicts: Iterable[ProgramVerdict] | Iterable[Sequence[ProgramVerdict]],
 ) -> Path:
-    """Write lcb_runner's ``_eval_all.json`` shape atomically; returns the path."""
+    """Write lcb_runner's ``_eval_all.json`` shape atomically (see :func:`eval_all_records`); returns the path."""
     return write_json_atomic(path, eval_all_records(problems, output_lists, code_lists, verdicts))
 
 

@@ -46,6 +46,10 @@ class GradeReport:
     output_path: Optional[Path] = None
     isolation: str = ""
 
+    def describe(self) -> str:
+        """The summary the CLI prints."""
+        return self.summary()
+
     def summary(self) -> str:
         ks = ", ".join(f"pass@{k}={self.pass_at_k.mean[k]:.4f}" for k in self.pass_at_k.ks)
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.outcome_counts.items()))
@@ -111,10 +115,27 @@ def grade_jobs(
     jobs: list[tuple[Problem, str, int]],
     executors: list[Executor],
     options: GradingOptions,
+    exec_cfg: Any = None,
 ) -> list[ProgramVerdict]:
-    """Grade ``(problem, code, sample_index)`` jobs on a thread pool, one executor per thread; results in job order."""
+    """Grade ``(problem, code, sample_index)`` jobs on a thread pool, one executor per thread; results in job order.
+
+    Harness errors are retried and near-limit time-limit verdicts are re-run alone afterwards, with the execution
+    pool's rules (``codegen_ray.execution.pool``) when ``exec_cfg`` is given."""
     if not executors:
         raise ValueError("at least one executor is needed")
+    grade_one: Callable[..., ProgramVerdict]
+    needs_rerun: Callable[[ProgramVerdict], bool] = lambda v: False  # noqa: E731
+    try:
+        from ..execution.pool import grade_job, needs_serial_rerun
+    except ImportError:  # execution pool not installed: plain grading
+        def grade_one(problem, code, index, executor):
+            return grade_program(problem, code, executor, options, sample_index=index)
+    else:
+        def grade_one(problem, code, index, executor):
+            return grade_job(problem, code, index, executor, options)
+        if exec_cfg is not None:
+            needs_rerun = lambda v: needs_serial_rerun(v, exec_cfg)  # noqa: E731
+
     pool: "queue.Queue[Executor]" = queue.Queue()
     for ex in executors:
         pool.put(ex)
@@ -123,14 +144,19 @@ def grade_jobs(
         executor = pool.get()
         try:
             problem, code, index = job
-            return grade_program(problem, code, executor, options, sample_index=index)
+            return grade_one(problem, code, index, executor)
         finally:
             pool.put(executor)
 
     if len(executors) == 1:
-        return [run(j) for j in jobs]
-    with ThreadPoolExecutor(max_workers=len(executors), thread_name_prefix="lcb-grade") as tp:
-        return list(tp.map(run, jobs))
+        verdicts = [run(j) for j in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=len(executors), thread_name_prefix="lcb-grade") as tp:
+            verdicts = list(tp.map(run, jobs))
+    for i, verdict in enumerate(verdicts):  # alone now: nothing else competes for the CPU
+        if needs_rerun(verdict):
+            verdicts[i] = run(jobs[i])
+    return verdicts
 
 
 def grade_samples(
@@ -153,9 +179,17 @@ def grade_samples(
     options = GradingOptions.from_execution_config(exec_cfg)
     if executor_factory is None:
         from ..execution import make_executor as executor_factory  # type: ignore[no-redef]
-    executors = [executor_factory(exec_cfg) for _ in range(workers)]
-    jobs = [(problems[s.question_id], code, i) for s in samples for i, code in enumerate(s.code_list)]
-    verdicts = grade_jobs(jobs, executors, options)
+    executors: list[Executor] = []
+    try:
+        for _ in range(workers):
+            executors.append(executor_factory(exec_cfg))
+        jobs = [(problems[s.question_id], code, i) for s in samples for i, code in enumerate(s.code_list)]
+        verdicts = grade_jobs(jobs, executors, options, exec_cfg)
+    finally:
+        for ex in executors:
+            close = getattr(ex, "close", None)
+            if close is not None:
+                close()
 
     graded_problems = [problems[s.question_id] for s in samples]
     write_eval_all(

@@ -34,12 +34,9 @@ class GradingOptions:
     @classmethod
     def from_execution_config(cls, exec_cfg: Any) -> "GradingOptions":
         """Limits and comparison options from an :class:`~codegen_ray.config.ExecutionConfig`."""
-        limits = Limits(
-            cpu_time_s=float(exec_cfg.timeout_s),
-            wall_time_s=float(exec_cfg.wall_timeout_factor) * float(exec_cfg.timeout_s) + 1.0,
-            memory_mb=int(exec_cfg.memory_mb),
-            output_limit_bytes=int(exec_cfg.output_limit_kb) * 1024,
-        )
+        from ..execution.factory import limits_from_config
+
+        limits = limits_from_config(exec_cfg)
         return cls(
             limits=limits,
             stop_at_first_failure=bool(exec_cfg.stop_at_first_failure),
