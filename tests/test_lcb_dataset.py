@@ -113,6 +113,9 @@ def test_hub_source_downloads_release_files(monkeypatch, tmp_path):
     assert len(problems) == 5
     assert asked == [("livecodebench/code_generation_lite", "test.jsonl", "dataset"),
                      ("livecodebench/code_generation_lite", "test2.jsonl", "dataset")]
+    asked.clear()
+    load_problems(BenchmarkConfig(source="livecodebench/code_generation", release="release_v6"))
+    assert asked == [("livecodebench/code_generation", "test.jsonl", "dataset")]  # one file, no release tags
 
 
 def test_unknown_source():

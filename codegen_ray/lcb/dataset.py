@@ -123,9 +123,17 @@ def mirror_files(directory: Path, release: str) -> list[Path]:
     return [directory / n for n in names]
 
 
+def hub_files(repo_id: str, release: str) -> list[str]:
+    """Files to fetch: ``code_generation_lite`` ships one file per release; the original ``code_generation``
+    (larger test sets) is a single ``test.jsonl`` (9.4 GB) without release tags."""
+    if repo_id == "livecodebench/code_generation":
+        return ["test.jsonl"]
+    return release_files(release)
+
+
 def download_release(repo_id: str, release: str, cache_dir: str | None = None) -> list[Path]:
     """Download the release's files from the hub (cached by huggingface_hub) and return their local paths."""
-    names = release_files(release)
+    names = hub_files(repo_id, release)
     try:
         from huggingface_hub import hf_hub_download
     except ImportError as err:  # pragma: no cover - huggingface_hub ships with transformers
