@@ -59,6 +59,12 @@ def needs_serial_rerun(verdict: ProgramVerdict, exec_cfg: Any) -> bool:
     return any(t.outcome is Outcome.TIME_LIMIT and t.cpu_time_s >= threshold for t in verdict.tests)
 
 
+def pool_concurrency(exec_cfg: Any) -> int:
+    """Programs running at once: never more than the whole CPUs given to the pool, and at least one."""
+    cores = int(math.floor(int(exec_cfg.num_actors) * float(exec_cfg.cpus_per_actor) + 1e-9))
+    return max(1, min(int(exec_cfg.num_actors), cores))
+
+
 def harness_error_verdict(job: GradeJob, isolation: str, detail: str) -> ProgramVerdict:
     return ProgramVerdict(job.problem.question_id, job.sample_index, Outcome.HARNESS_ERROR,
                           (TestVerdict(0, Outcome.HARNESS_ERROR, detail=detail[:500]),), isolation)
@@ -122,6 +128,10 @@ class _ExecutionActor:
     def sandbox_pid(self) -> Optional[int]:
         return getattr(self._executor, "sandbox_pid", None)
 
+    def run_uid(self) -> Optional[int]:
+        """The uid this actor's programs run under (tests look for leftover processes with it)."""
+        return getattr(self._executor, "run_uid", None)
+
     def grade(self, problem: Problem, code: str, sample_index: int) -> ProgramVerdict:
         if self._executor is None:
             raise UserError(self._error)
@@ -142,8 +152,7 @@ class ExecutionPool:
         self.max_attempts = max_attempts
         self._remote_cls = ray.remote(num_cpus=float(exec_cfg.cpus_per_actor), max_restarts=0,
                                       max_task_retries=0)(_ExecutionActor)
-        cores = int(math.floor(exec_cfg.num_actors * float(exec_cfg.cpus_per_actor) + 1e-9))
-        self.max_in_flight = max(1, min(int(exec_cfg.num_actors), cores))
+        self.max_in_flight = pool_concurrency(exec_cfg)
         self.actors_replaced = 0
         self._actors: list[Any] = []
         for _ in range(int(exec_cfg.num_actors)):
@@ -239,6 +248,16 @@ class ExecutionPool:
         import ray
 
         return ray.get([a.sandbox_pid.remote() for a in self._actors])
+
+    def run_uids(self) -> list[Optional[int]]:
+        import ray
+
+        return ray.get([a.run_uid.remote() for a in self._actors])
+
+    def worker_pids(self) -> list[int]:
+        import ray
+
+        return [ray.get(a.ready.remote())[2] for a in self._actors]
 
     def shutdown(self) -> None:
         import ray

@@ -1,0 +1,141 @@
+"""The execution pool: same verdicts as the serial grader (also with a CPU hog loading the machine), concurrency
+bounded by the CPUs given, dead actors replaced, persistent failures reported as harness errors."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from codegen_ray.config import ExecutionConfig
+from codegen_ray.execution.pool import GradeJob, grade_serial, needs_serial_rerun, pool_concurrency
+from codegen_ray.types import Outcome, Problem, ProgramVerdict
+from codegen_ray.types import TestCase as Case
+from codegen_ray.types import TestType as Kind
+from codegen_ray.types import TestVerdict as Verdict
+
+CFG = ExecutionConfig(timeout_s=0.5, wall_timeout_factor=2.0, memory_mb=256, output_limit_kb=256, num_actors=2,
+                      cpus_per_actor=1.0, near_limit_fraction=0.8)
+
+
+def problem(qid: str, cases: list[tuple[str, str]]) -> Problem:
+    return Problem(question_id=qid, question_title=qid, question_content="", platform="atcoder", contest_id="t",
+                   contest_date="2024-01-01T00:00:00", starter_code="", difficulty="easy",
+                   public_tests=tuple(Case(i, o, Kind.STDIN) for i, o in cases), private_tests=())
+
+
+SUM = problem("sum", [(f"{a} {b}\n", f"{a + b}\n") for a, b in [(1, 2), (10, 20), (-5, 5), (7, 0)]])
+SORT = problem("sort", [("3\n3 1 2\n", "1 2 3\n"), ("1\n9\n", "9\n"), ("4\n4 4 1 0\n", "0 1 4 4\n")])
+PROGRAMS = [
+    (SUM, "a, b = map(int, input().split())\nprint(a + b)"),  # accepted
+    (SUM, "a, b = map(int, input().split())\nprint(a - b)"),  # wrong answer on test 0
+    (SUM, "a, b = map(int, input().split())\nprint(a + b if a != 10 else 0)"),  # wrong answer on test 1
+    (SUM, "a, b = map(int, input().split())\nprint(a + b)\nif b == 0: raise SystemExit(2)"),  # runtime error, test 3
+    (SUM, "print(int(input()))"),  # runtime error
+    (SUM, "def f(:"),  # compile error
+    (SUM, "while True: pass"),  # time limit
+    (SORT, "input()\nprint(*sorted(map(int, input().split())))"),  # accepted
+    (SORT, "input()\nprint(*map(int, input().split()))"),  # wrong answer
+    (SORT, "x = bytearray(1 << 40)"),  # memory limit
+    (SORT, "import sys\nwhile True: sys.stdout.write('y' * 4096)"),  # output limit
+]
+EXPECTED = [Outcome.ACCEPTED, Outcome.WRONG_ANSWER, Outcome.WRONG_ANSWER, Outcome.RUNTIME_ERROR,
+            Outcome.RUNTIME_ERROR, Outcome.COMPILE_ERROR, Outcome.TIME_LIMIT, Outcome.ACCEPTED, Outcome.WRONG_ANSWER,
+            Outcome.MEMORY_LIMIT, Outcome.OUTPUT_LIMIT]
+
+
+def jobs() -> list[GradeJob]:
+    return [GradeJob(p, code, i) for i, (p, code) in enumerate(PROGRAMS)]
+
+
+def comparable(verdicts: list[ProgramVerdict]):
+    return [(v.question_id, v.sample_index, v.outcome, v.isolation, tuple((t.index, t.outcome) for t in v.tests))
+            for v in verdicts]
+
+
+def _hog(stop):
+    while not stop.is_set():
+        pass
+
+
+def test_pool_concurrency_never_exceeds_cores():
+    assert pool_concurrency(ExecutionConfig(num_actors=2, cpus_per_actor=0.5)) == 1
+    assert pool_concurrency(ExecutionConfig(num_actors=4, cpus_per_actor=0.5)) == 2
+    assert pool_concurrency(ExecutionConfig(num_actors=3, cpus_per_actor=1.0)) == 3
+    assert pool_concurrency(ExecutionConfig(num_actors=2, cpus_per_actor=2.0)) == 2
+
+
+def test_near_limit_time_limits_are_rerun():
+    def verdict(outcome, cpu):
+        return ProgramVerdict("q", 0, outcome, (Verdict(0, outcome, cpu_time_s=cpu),), "bubblewrap")
+
+    cfg = ExecutionConfig(timeout_s=2.0, near_limit_fraction=0.8)
+    assert needs_serial_rerun(verdict(Outcome.TIME_LIMIT, 1.7), cfg)
+    assert not needs_serial_rerun(verdict(Outcome.TIME_LIMIT, 0.1), cfg)  # slept: load did not decide it
+    assert not needs_serial_rerun(verdict(Outcome.ACCEPTED, 1.9), cfg)
+
+
+def test_serial_grading_outcomes():
+    verdicts = grade_serial(jobs(), CFG)
+    assert [v.outcome for v in verdicts] == EXPECTED
+
+
+def test_pool_equals_serial_also_under_cpu_load(ray_session):
+    from codegen_ray.execution.pool import ExecutionPool
+
+    serial = comparable(grade_serial(jobs(), CFG))
+    pool = ExecutionPool(CFG)
+    try:
+        assert comparable(pool.grade(jobs())) == serial
+        stop = multiprocessing.Event()
+        hogs = [multiprocessing.Process(target=_hog, args=(stop,), daemon=True) for _ in range(os.cpu_count() or 1)]
+        for h in hogs:
+            h.start()
+        try:
+            assert comparable(pool.grade(jobs())) == serial
+        finally:
+            stop.set()
+            for h in hogs:
+                h.join()
+    finally:
+        pool.shutdown()
+
+
+def test_dead_actor_is_replaced_and_its_job_retried(ray_session):
+    from codegen_ray.execution.pool import ExecutionPool
+
+    cfg = ExecutionConfig(timeout_s=2.0, num_actors=1, cpus_per_actor=1.0)
+    pool = ExecutionPool(cfg)
+    try:
+        (pid,) = pool.worker_pids()
+        killer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGKILL))
+        killer.start()
+        slow = GradeJob(SUM, "import time\ntime.sleep(0.5)\na, b = map(int, input().split())\nprint(a + b)", 0)
+        (verdict,) = pool.grade([slow])
+        killer.join()
+        assert verdict.outcome is Outcome.ACCEPTED and pool.actors_replaced == 1
+        assert pool.worker_pids() != [pid]
+    finally:
+        pool.shutdown()
+
+
+def test_persistent_actor_failure_is_a_harness_error(ray_session):
+    from codegen_ray.execution.pool import ExecutionPool
+
+    cfg = ExecutionConfig(timeout_s=2.0, num_actors=1, cpus_per_actor=1.0)
+    pool = ExecutionPool(cfg, max_attempts=1)
+    try:
+        (pid,) = pool.worker_pids()
+        killer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGKILL))
+        killer.start()
+        (verdict,) = pool.grade([GradeJob(SUM, "import time\ntime.sleep(3)\nprint(3)", 5)])
+        killer.join()
+        assert verdict.outcome is Outcome.HARNESS_ERROR and verdict.sample_index == 5
+        (after,) = pool.grade([GradeJob(SUM, PROGRAMS[0][1], 0)])
+        assert after.outcome is Outcome.ACCEPTED
+    finally:
+        pool.shutdown()
