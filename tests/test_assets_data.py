@@ -144,7 +144,8 @@ def test_benchmark_tests_round_trip(problems):
         assert [t.input for t in p.private_tests] == [t["input"] for t in private]
         # the public tests are the statement's samples
         for i, t in enumerate(p.public_tests, start=1):
-            assert f"Sample Input {i}\n\n{t.input.rstrip()}\n\nSample Output {i}\n\n{t.output.rstrip()}" in p.question_content
+            sample = f"Sample Input {i}\n\n{t.input.rstrip()}\n\nSample Output {i}\n\n{t.output.rstrip()}"
+            assert sample in p.question_content
         inputs = [t.input for t in p.tests]
         assert len(set(inputs)) == len(inputs), p.question_id
 
@@ -201,7 +202,8 @@ def test_cheap_broken_solutions_fail_as_labelled(problems):
 def test_files_equal_what_make_data_regenerates():
     files = make_data.build_all()
     for rel, text in files.items():
-        assert (REPO / rel).read_text(encoding="utf-8") == text, f"{rel} is stale: run python -m codegen_ray.assets.make_data"
+        stale = f"{rel} is stale: run python -m codegen_ray.assets.make_data"
+        assert (REPO / rel).read_text(encoding="utf-8") == text, stale
     assert make_data.build_all() == files  # deterministic within a process too
 
 
@@ -215,7 +217,8 @@ def test_make_data_check_mode_reports_staleness(tmp_path):
 
 def test_run_inline_uses_stdin_and_restores_streams():
     before = (sys.stdin, sys.stdout)
-    assert make_data.run_inline("import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))", "1 2\n3\n") == "6\n"
+    code = "import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))"
+    assert make_data.run_inline(code, "1 2\n3\n") == "6\n"
     assert (sys.stdin, sys.stdout) == before
     with pytest.raises(RuntimeError):
         make_data.run_inline("raise SystemExit(3)", "")

@@ -54,6 +54,20 @@ def _list_input(lo: int, hi: int, nmax: int = 8) -> Callable[[random.Random], st
 LIST_FORMAT = "N\nA_1 A_2 \\ldots A_N"
 
 
+def _no_tie(gen: Callable[[random.Random], str], fraction: Callable[[str], tuple[int, int]], k: int
+            ) -> Callable[[random.Random], str]:
+    """Redraw inputs whose exact quotient p / q lies halfway between two k-decimal values (rounding ambiguity)."""
+
+    def draw(r: random.Random) -> str:
+        while True:
+            inp = gen(r)
+            p, q = fraction(inp)
+            if (2 * p * 10 ** k) % (2 * q) != q:  # frac(p * 10^k / q) != 1/2
+                return inp
+
+    return draw
+
+
 # ------------------------------------------------------------------------------------------------------ families
 def fam_sum(rng: random.Random) -> Task:
     what = rng.choice(["apples", "coins", "points", "minutes", "stones", "tickets"])
@@ -288,7 +302,8 @@ def fam_average(rng: random.Random) -> Task:
     story = f"You are given N integers. Print their average, rounded to exactly {k} digit{'s' if k > 1 else ''} after the decimal point."
     code = f"n = int(input())\na = list(map(int, input().split()))\nprint(f'{{sum(a) / n:.{k}f}}')\n"
     return Task("average", "Average", story, LIST_FORMAT, f"Print the average with exactly {k} digits after the decimal point.",
-                ["1 \\leq N \\leq 200", "0 \\leq A_i \\leq 100"], _list_input(0, 100), code,
+                ["1 \\leq N \\leq 200", "0 \\leq A_i \\leq 100", "The average is never exactly halfway between two printable values."],
+                _no_tie(_list_input(0, 100), lambda inp: (sum(map(int, inp.split()[1:])), int(inp.split()[0])), k), code,
                 ["Read N and the list.", "The average is sum(A) / N as a float.",
                  f"Format it with f'{{x:.{k}f}}' so exactly {k} decimals are printed."],
                 f"Print the average of N integers with {k} decimals.")
@@ -608,7 +623,9 @@ def fam_ratio(rng: random.Random) -> Task:
     story = f"A car travels D kilometers in T hours. Print its average speed in kilometers per hour, with exactly {k} digits after the decimal point."
     code = f"d, t = map(int, input().split())\nprint(f'{{d / t:.{k}f}}')\n"
     return Task("ratio", "Average Speed", story, "D T", f"Print D / T with exactly {k} digits after the decimal point.",
-                ["1 \\leq D, T \\leq 1000"], lambda r: f"{r.randint(1, 1000)} {r.randint(1, 60)}\n", code,
+                ["1 \\leq D, T \\leq 1000", "D / T is never exactly halfway between two printable values."],
+                _no_tie(lambda r: f"{r.randint(1, 1000)} {r.randint(1, 60)}\n",
+                        lambda inp: tuple(map(int, inp.split())), k), code,
                 ["Read D and T.", "Speed is D / T; true division gives a float.", f"Print it with the format spec .{k}f."],
                 f"Print D / T with {k} decimals.")
 

@@ -85,7 +85,8 @@ TRAIN_INPUT_INTROS = (
 TRAIN_ANSWER_LINES = ("Output the answer.", "Print the result.", "Print a single integer: the answer.",
                       "Write the answer to standard output.")
 def atcoder_statement(story: str, input_format: str, output_desc: str, constraints: list[str] | tuple[str, ...],
-                      samples: list[tuple[str, str]], explanation: str = "", input_intro: str = ATCODER_INPUT_INTRO) -> str:
+                      samples: list[tuple[str, str]], explanation: str = "",
+                      input_intro: str = ATCODER_INPUT_INTRO) -> str:
     """A statement laid out as LiveCodeBench stores AtCoder problems (Input / Output / Constraints / Samples)."""
     parts = [story.strip(), "",
              "Input", "", input_intro, input_format, "",
@@ -129,12 +130,16 @@ def _user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]],
     styles: list[tuple[float, Callable[[], str]]] = [
         (0.45, lambda: lcb_user_prompt(content)),
         (0.15, lambda: content),
-        (0.10, lambda: f"Solve the following problem in Python 3. Read from standard input and write to standard output.\n\n{content}"),
-        (0.08, lambda: f"Write a Python program for this task: {task.brief}\n\nExample input:\n{inp}\nExample output:\n{out}"),
+        (0.10, lambda: "Solve the following problem in Python 3. Read from standard input and write to standard "
+                       f"output.\n\n{content}"),
+        (0.08, lambda: f"Write a Python program for this task: {task.brief}\n\n"
+                       f"Example input:\n{inp}\nExample output:\n{out}"),
         (0.06, lambda: f"{task.brief} Input comes from stdin. Python please."),
-        (0.06, lambda: f"Problem: {task.title}\n{task.story}\n\nInput format:\n{task.input_format}\n\nSample: `{_short(inp)}` -> `{_short(out)}`"),
+        (0.06, lambda: f"Problem: {task.title}\n{task.story}\n\nInput format:\n{task.input_format}\n\n"
+                       f"Sample: `{_short(inp)}` -> `{_short(out)}`"),
         (0.05, lambda: f"Can you write code that does this? {task.story}"),
-        (0.05, lambda: f"Competitive programming, easy level.\n{task.story}\nRead the input in this format:\n{task.input_format}"),
+        (0.05, lambda: f"Competitive programming, easy level.\n{task.story}\n"
+                       f"Read the input in this format:\n{task.input_format}"),
     ]
     if not terse:  # the deep variant leans more on the benchmark format
         styles[0] = (0.6, styles[0][1])
@@ -165,7 +170,9 @@ def diverse_answer(task: Task, rng: random.Random) -> str:
         return _fence(task.code)
     if mode < 0.8:
         return f"{task.steps[1]}\n\n{_fence(task.code)}"
-    return f"{_fence(task.code)}\n\n{rng.choice(['It reads stdin and prints the answer.', 'Runs in linear time.', 'Input is read from stdin.'])}"
+    closing = rng.choice(["It reads stdin and prints the answer.", "Reads standard input, writes standard output.",
+                          "Input is read from stdin."])
+    return f"{_fence(task.code)}\n\n{closing}"
 
 
 def build_chat_rows(n_rows: int, seed: int, terse: bool) -> list[dict]:
