@@ -300,6 +300,20 @@ class TrackingConfig:
 
 
 @dataclass
+class ReportConfig:
+    """Statistics in the report: Wilson intervals and paired tests at significance level ``alpha``."""
+
+    alpha: float = 0.05
+    bootstrap_samples: int = 10000  # paired bootstrap (pass@k with n > 1)
+    bootstrap_seed: int = 0
+
+    def validate(self, key: str) -> None:
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"{key}.alpha", f"must be in (0, 1), got {self.alpha}")
+        _positive(self.bootstrap_samples, f"{key}.bootstrap_samples")
+
+
+@dataclass
 class OutputConfig:
     root: str = "results"
     benchmark_dir: str = "livecodebench"
@@ -320,6 +334,7 @@ class SweepConfig:
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     ray: RayConfig = field(default_factory=RayConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     # Where the config came from (not a YAML key); relative data paths resolve against its directory.
     source_path: Optional[str] = field(default=None, metadata={"yaml": False})

@@ -1,0 +1,371 @@
+"""The sweep: compose the stages into one study. Nothing imports this module but the CLI and users.
+
+Flow (one way): config → preflight (no Ray) → training Tune trials (one per variant, each fits a Ray Train
+``TorchTrainer``) → evaluation Tune trials (one per (variant, checkpoint) plus the base model, sharing one generation
+pool and one execution pool) → best checkpoint per variant from the ``ResultGrid`` → statistics, report, MLflow.
+
+Outputs are keyed by hashes of the resolved config, so a rerun of the same command reuses finished trainings,
+generations and evaluations; ``results/livecodebench/summary.json`` always holds the latest run's summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from .config import BUILTIN_TINY_MODEL, SweepConfig
+from .errors import ConfigError, UserError
+from .types import CheckpointRef, Problem, SamplingSettings
+
+log = logging.getLogger(__name__)
+
+# Sections whose values change what training produces / what evaluation measures. Resource settings do not.
+_TRAIN_SECTIONS = ("model", "lora", "training", "data")
+_RESOURCE_KEYS = {"num_actors", "cpus_per_actor", "gpus_per_actor", "num_workers", "cpus_per_worker",
+                  "gpus_per_worker", "batch_size"}
+
+
+# ------------------------------------------------------------------------------------------------------------ keys
+def _strip_resources(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in _RESOURCE_KEYS and k != "max_failures"}
+
+
+def training_key(cfg: SweepConfig) -> str:
+    data = {s: getattr(cfg, s) for s in _TRAIN_SECTIONS}
+    blob = {k: _strip_resources(dataclasses.asdict(v)) for k, v in data.items()}
+    return _hash(blob)
+
+
+def evaluation_key(cfg: SweepConfig) -> str:
+    blob = {
+        "train": training_key(cfg),
+        "benchmark": dataclasses.asdict(cfg.benchmark),
+        "generation": _strip_resources({k: v for k, v in dataclasses.asdict(cfg.generation).items() if k != "vllm"}),
+        "execution": _strip_resources(dataclasses.asdict(cfg.execution)),
+    }
+    return _hash(blob)
+
+
+def _hash(blob: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SweepPaths:
+    """Where everything lands. Training is keyed by the training hash, evaluation by the evaluation hash."""
+
+    output_root: Path  # absolute
+    benchmark_dir: str
+    train_key: str
+    eval_key: str
+    storage_path: Optional[str] = None  # cluster: shared storage for Ray Train checkpoints
+
+    @classmethod
+    def for_config(cls, cfg: SweepConfig) -> "SweepPaths":
+        return cls(Path(cfg.output.root).expanduser().resolve(), cfg.output.benchmark_dir, training_key(cfg),
+                   evaluation_key(cfg), cfg.ray.storage_path)
+
+    @property
+    def benchmark_root(self) -> Path:
+        return self.output_root / self.benchmark_dir
+
+    def training_dir(self, variant: str) -> Path:
+        return self.output_root / "training" / self.train_key / variant
+
+    @property
+    def generations_dir(self) -> Path:
+        return self.benchmark_root / "generations" / self.eval_key
+
+    @property
+    def evaluations_dir(self) -> Path:
+        return self.benchmark_root / "evaluations" / self.eval_key
+
+    @property
+    def detailed_dir(self) -> Path:
+        return self.benchmark_root / "detailed" / self.eval_key
+
+    @property
+    def run_dir(self) -> Path:
+        return self.benchmark_root / "runs" / self.eval_key
+
+    @property
+    def ray_storage(self) -> str:
+        return self.storage_path or str(self.output_root / "ray")
+
+
+# ------------------------------------------------------------------------------------------------------- preflight
+@dataclass
+class VariantPlan:
+    name: str
+    rows: int
+    train_rows: int
+    val_rows: int
+    test_rows: int
+    optimizer_steps: int
+    expected_checkpoints: list[str]
+    contaminated_rows: int
+
+
+@dataclass
+class SweepPlan:
+    """What a sweep will do, resolved before anything heavy starts (``--dry-run`` prints it)."""
+
+    cfg: SweepConfig
+    model_path: str
+    problems: list[Problem]
+    variants: list[VariantPlan]
+    split: Any  # report.SelectionSplit or None
+    backend: str
+    contamination: Any = None  # contamination.ContaminationReport
+    excluded_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def num_eval_trials(self) -> int:
+        return 1 + sum(len(v.expected_checkpoints) for v in self.variants)
+
+    def describe(self) -> str:
+        cfg = self.cfg
+        n_tests = sum(len(p.tests) for p in self.problems)
+        gen = self.num_eval_trials * len(self.problems) * cfg.generation.n
+        lines = [
+            f"model: {cfg.model.name_or_path} ({self.model_path})",
+            f"benchmark: {cfg.benchmark.source}: {len(self.problems)} problems, {n_tests} tests"
+            + (f"; {self.split.description}" if self.split is not None else ""),
+            f"training trials: {len(self.variants)} (Ray Train, {cfg.training.num_workers} worker(s) each,"
+            f" {cfg.training.gpus_per_worker if cfg.training.use_gpu else 0} GPU / {cfg.training.cpus_per_worker} CPU"
+            " per worker)",
+        ]
+        for v in self.variants:
+            lines.append(
+                f"  {v.name}: {v.rows} rows -> train {v.train_rows} / val {v.val_rows} / test {v.test_rows};"
+                f" {v.optimizer_steps} optimizer steps; checkpoints: {', '.join(v.expected_checkpoints)};"
+                f" contaminated rows: {v.contaminated_rows}"
+            )
+        lines += [
+            f"evaluation trials: {self.num_eval_trials} (base model + every checkpoint)",
+            f"generations: {gen} ({cfg.generation.n} per problem; backend {self.backend},"
+            f" {cfg.generation.num_actors} actor(s) x {cfg.generation.gpus_per_actor} GPU)",
+            f"test executions: at most {gen * n_tests // max(len(self.problems), 1)}"
+            f" ({cfg.execution.num_actors} execution actors x {cfg.execution.cpus_per_actor} CPU)",
+        ]
+        return "\n".join(lines)
+
+
+def resolve_model_path(cfg: SweepConfig) -> str:
+    if cfg.model.name_or_path == BUILTIN_TINY_MODEL:
+        from .assets.tiny_model import ensure_tiny_model
+
+        return str(ensure_tiny_model(cfg.cache_dir / "models"))
+    path = cfg.resolve_path(cfg.model.name_or_path)
+    return str(path) if path.exists() else cfg.model.name_or_path
+
+
+def _expected_checkpoints(cfg: SweepConfig, train_rows: int) -> tuple[int, list[str]]:
+    from .types import checkpoint_dir_name
+
+    t = cfg.training
+    per_worker = math.ceil(train_rows / t.num_workers)
+    micro = math.ceil(per_worker / t.micro_batch_size)
+    steps_per_epoch = max(1, math.ceil(micro / t.gradient_accumulation_steps))
+    total = steps_per_epoch * t.epochs
+    names = {}
+    for step in range(1, total + 1):
+        epoch = math.ceil(step / steps_per_epoch)
+        if step % steps_per_epoch == 0 or (t.save_steps and step % t.save_steps == 0):
+            names[step] = checkpoint_dir_name(step, epoch)
+    return total, [names[s] for s in sorted(names)]
+
+
+def plan_sweep(cfg: SweepConfig) -> SweepPlan:
+    """Preflight: resolve data, benchmark, model and tokenizer without Ray. Raises UserError on any bad input."""
+    from .contamination import TrainingRowText, find_contamination
+    from .lcb.dataset import load_problems
+    from .train.data import load_variant_rows, split_rows
+
+    _check_output_writable(Path(cfg.output.root))
+    problems = load_problems(cfg.benchmark, base_dir=Path(cfg.source_path).parent if cfg.source_path else None)
+    split = selection_split(cfg, problems)
+    model_path = resolve_model_path(cfg)
+    _check_model(cfg, model_path)
+    rows = {v.name: load_variant_rows(cfg, v) for v in cfg.data.variants}
+    contamination = find_contamination(
+        [TrainingRowText(name, i, ex.text) for name, exs in rows.items() for i, ex in enumerate(exs)],
+        {p.question_id: p.question_content for p in problems},
+        n=cfg.data.contamination_ngram,
+    )
+    excluded: dict[str, frozenset[str]] = {}
+    plans = []
+    for v in cfg.data.variants:
+        flagged = {hit.row_index for hit in contamination.hits if hit.variant == v.name}
+        excluded[v.name] = (frozenset(rows[v.name][i].source for i in flagged)
+                            if cfg.data.drop_contaminated else frozenset())
+        kept = [ex for ex in rows[v.name] if ex.source not in excluded[v.name]]
+        split = split_rows(kept, cfg.data)
+        steps, ckpts = _expected_checkpoints(cfg.training_for(v), len(split.train))
+        plans.append(VariantPlan(v.name, len(rows[v.name]), len(split.train), len(split.val), len(split.test),
+                                 steps, ckpts, len(flagged)))
+    return SweepPlan(cfg, model_path, problems, plans, split, _backend_name(cfg), contamination, excluded)
+
+
+def selection_split(cfg: SweepConfig, problems: list[Problem]):
+    """Problems dated <= selection_end_date select the best checkpoint; the later ones report it (None: no split)."""
+    from .report import split_by_date
+
+    if not cfg.benchmark.selection_end_date:
+        return None
+    try:
+        return split_by_date(problems, cfg.benchmark.selection_end_date)
+    except ValueError as err:
+        raise ConfigError("benchmark.selection_end_date", str(err)) from None
+
+
+def _backend_name(cfg: SweepConfig) -> str:
+    from .generation.base import resolve_backend_kind
+
+    return resolve_backend_kind(cfg.generation.backend, cfg.generation)
+
+
+def _check_output_writable(root: Path) -> None:
+    root = root.expanduser()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-probe-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError("output.root", f"{root} is not writable: {err.strerror or err}") from None
+
+
+def _check_model(cfg: SweepConfig, model_path: str) -> None:
+    """The tokenizer has a chat template and every LoRA target module exists (config only, no weights loaded)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(model_path, revision=cfg.model.revision,
+                                            trust_remote_code=cfg.model.trust_remote_code)
+        mcfg = AutoConfig.from_pretrained(model_path, revision=cfg.model.revision,
+                                          trust_remote_code=cfg.model.trust_remote_code)
+    except (OSError, ValueError) as err:
+        raise ConfigError("model.name_or_path", f"cannot load {model_path!r}: {str(err).splitlines()[0]}") from None
+    if not getattr(tok, "chat_template", None):
+        raise ConfigError("model.name_or_path", f"the tokenizer of {model_path!r} has no chat template")
+    from .train.lora import check_target_modules
+
+    check_target_modules(mcfg, cfg.lora.target_modules)
+
+
+# ----------------------------------------------------------------------------------------------------- Ray runtime
+@contextmanager
+def ray_runtime(cfg: SweepConfig, verbose: bool) -> Iterator[None]:
+    """Start (or join) Ray for the sweep; shut it down afterwards only if we started it."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_TRAIN_V2_ENABLED", "1")
+    env = {k: os.environ[k] for k in ("CODEGEN_RAY_CACHE", "VLLM_CPU_KVCACHE_SPACE", "MLFLOW_TRACKING_URI")
+           if k in os.environ}
+    env.update({"TOKENIZERS_PARALLELISM": "false", "RAY_USAGE_STATS_ENABLED": "0"})
+    kwargs: dict[str, Any] = dict(
+        include_dashboard=False,
+        log_to_driver=verbose,
+        logging_level=logging.INFO if verbose else logging.ERROR,
+        runtime_env={"env_vars": env},
+    )
+    if cfg.ray.address:
+        kwargs["address"] = cfg.ray.address
+    else:
+        kwargs["num_cpus"] = cfg.ray.num_cpus
+    try:
+        ray.init(**kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        raise ConfigError("ray.address", f"cannot reach Ray at {cfg.ray.address!r}: {err}") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+# ------------------------------------------------------------------------------------------------------ the result
+@dataclass
+class SweepResult:
+    run_key: str
+    output_dir: Path
+    results: list[Any]  # report.CheckpointResult
+    best: dict[str, Any]
+    summary_path: Path
+    report_path: Path
+    table: str
+    mlflow_parent_run_id: Optional[str]
+    counters: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.results)
+
+    def to_dataframe(self):
+        import pandas as pd
+
+        return pd.DataFrame([dataclasses.asdict(r) for r in self.results])
+
+
+def sampling_settings(cfg: SweepConfig) -> SamplingSettings:
+    g = cfg.generation
+    return SamplingSettings(n=g.n, temperature=g.temperature, top_p=g.top_p, max_tokens=g.max_tokens, seed=g.seed,
+                            stop=tuple(g.stop))
+
+
+def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) -> SweepResult:
+    """Train every variant, evaluate every checkpoint (and the base model), pick the best, report and track."""
+    from .stages import run_evaluation_stage, run_training_stage, write_outputs
+
+    started = time.time()
+    plan = plan_sweep(cfg)
+    paths = SweepPaths.for_config(cfg)
+    _configure_logging(verbose)
+    with ray_runtime(cfg, verbose):
+        tracker = _start_tracking(cfg, paths)
+        trainings = run_training_stage(plan, paths, tracker, progress=progress, verbose=verbose)
+        evaluations = run_evaluation_stage(plan, paths, trainings, progress=progress, verbose=verbose)
+        return write_outputs(plan, paths, trainings, evaluations, tracker, started)
+
+
+def _start_tracking(cfg: SweepConfig, paths: SweepPaths):
+    if not cfg.tracking.enabled:
+        return None
+    from .tracking import Tracker
+
+    return Tracker.start(cfg, paths.eval_key, cfg.to_yaml())
+
+
+def _configure_logging(verbose: bool) -> None:
+    if verbose:
+        logging.basicConfig(level=logging.INFO)
+        return
+    for name in ("ray", "ray.tune", "ray.train", "mlflow", "transformers", "alembic", "urllib3", "filelock"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def copy_latest(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+__all__ = ["SweepConfig", "SweepPaths", "SweepPlan", "SweepResult", "plan_sweep", "run_sweep", "UserError",
+           "CheckpointRef"]
