@@ -1,0 +1,13 @@
+"""LoRA fine-tuning of a variant on Ray Train (data → tokens → TorchTrainer workers → adapter checkpoints).
+
+``from codegen_ray.train import train_variant, load_variant_rows`` stays cheap: torch, transformers, peft and ray
+are imported only when training runs.
+"""
+
+from __future__ import annotations
+
+from .data import ChatExample, load_variant_rows, split_rows
+from .trainer import LogRecord, TrainingResult, ValRecord, read_training_result, train_variant
+
+__all__ = ["ChatExample", "LogRecord", "TrainingResult", "ValRecord", "load_variant_rows", "read_training_result", "split_rows",
+           "train_variant"]
