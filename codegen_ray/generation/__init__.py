@@ -1,0 +1,20 @@
+"""Generation: one backend interface (transformers or vLLM), a shared Ray actor pool, and an on-disk cache.
+
+Nothing heavy is imported here; ``make_backend`` and the pool import torch / transformers / vllm / ray on use.
+"""
+
+from codegen_ray.generation.base import GenerationBackend, make_backend, resolve_backend_kind, vllm_available
+from codegen_ray.generation.cache import CachedGenerations, generate_cached, sampling_hash
+from codegen_ray.generation.pool import GenerationPool, PoolStats
+
+__all__ = [
+    "CachedGenerations",
+    "GenerationBackend",
+    "GenerationPool",
+    "PoolStats",
+    "generate_cached",
+    "make_backend",
+    "resolve_backend_kind",
+    "sampling_hash",
+    "vllm_available",
+]
