@@ -5,11 +5,12 @@
 #
 # Protocol on the control socket (AF_UNIX, SOCK_SEQPACKET, one JSON object per message):
 #   server -> harness  {"ready": true}                         once, after start-up
-#   harness -> server  {"cpu":..,"wall":..,"mem":..,...}       a run request, with 4 fds attached by SCM_RIGHTS:
+#   harness -> server  {"cpu":..,"wall":..,"mem":..,...}       a run request, with 5 fds attached by SCM_RIGHTS:
 #                                                               [source memfd, stdin read end, stdout write end,
-#                                                                stderr write end]
+#                                                                stderr write end, the run's own channel]
+# On the run's own channel (a fresh socketpair per run, so the server never reads a message meant for a run):
 #   harness -> monitor b"K"                                    stop the run now (output cap reached)
-#   monitor -> harness {"status":..,"cpu":..,...}              the run's result (exactly one per request)
+#   monitor -> harness {"wait_status":..,"cpu":..,...}         the run's result (exactly one per request)
 #
 # Process tree per run (all forks, no exec):
 #   server (sandbox pid ns)  --fork-->  C1: unshare(PID|NS|IPC), fresh tmpfs on /tmp and /dev/shm
@@ -61,13 +62,13 @@ def _mount(src, target, fstype, flags, data):
     _check(_libc.mount(src, target, fstype, flags, data), "mount " + target.decode())
 
 
-def _send(obj):
-    _CTRL.send(json.dumps(obj).encode())
+def _send(obj, chan=None):
+    (chan or _CTRL).send(json.dumps(obj).encode())
 
 
 def _c3_setup(req, fds, st_w):
     """The program's process: wire fds, limits, drop privileges. Returns (source bytes, status fd)."""
-    src_fd, in_fd, out_fd, err_fd = fds
+    src_fd, in_fd, out_fd, err_fd = fds[:4]
     os.setsid()
     os.dup2(in_fd, 0)
     os.dup2(out_fd, 1)
@@ -112,8 +113,10 @@ def _c2(req, fds):
             finally:
                 os._exit(125)
     os.close(st_w)
-    for fd in fds:
+    for fd in fds[:4]:
         os.close(fd)
+    chan = socket.socket(fileno=fds[4])
+    _CTRL.close()
     pidfd = os.pidfd_open(pid)
     clk = ((~pid) << 3) | 2  # CPUCLOCK_SCHED of process `pid` (the kernel's MAKE_PROCESS_CPUCLOCK)
     cpu_limit = float(req["cpu"])
@@ -124,7 +127,7 @@ def _c2(req, fds):
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
     poller.register(st_r, select.POLLIN)
-    poller.register(_CTRL.fileno(), select.POLLIN)
+    poller.register(chan.fileno(), select.POLLIN)
     exited = False
     while not exited:
         try:
@@ -151,7 +154,7 @@ def _c2(req, fds):
                 if status_buf[:1] == b"S" and len(status_buf) >= 9 and not startup:
                     startup = struct.unpack("<d", status_buf[1:9])[0]
             else:
-                msg = _CTRL.recv(64)
+                msg = chan.recv(64)
                 killed = "output" if msg == b"K" else "harness"
                 os.kill(pid, signal.SIGKILL)
                 exited = True
@@ -183,7 +186,7 @@ def _c2(req, fds):
         "killed": killed,
         "compile_error": status_buf[9:10] == b"C",
         "harness_error": harness_error,
-    })
+    }, chan)
     os._exit(0)
 
 
@@ -214,7 +217,8 @@ def _serve():
             os._exit(0)
         if not msg:
             os._exit(0)  # the harness is gone
-        if msg == b"K" or len(fds) != 4:  # a late stop request for a run that already ended
+        _reap()
+        if len(fds) != 5:  # not a run request
             for fd in fds:
                 os.close(fd)
             continue
@@ -222,21 +226,37 @@ def _serve():
         try:
             pid = os.fork()
         except OSError as exc:
-            for fd in fds:
+            chan = socket.socket(fileno=fds[4])
+            try:
+                _send({"harness_error": "fork: %r" % (exc,)}, chan)
+            except OSError:
+                pass
+            chan.close()
+            for fd in fds[:4]:
                 os.close(fd)
-            _send({"harness_error": "fork: %r" % (exc,)})
             continue
         if pid == 0:
             try:
                 return _c1(req, fds)
             except BaseException as exc:  # noqa: BLE001 - anything here is a harness failure
                 try:
-                    _send({"harness_error": "setup: %r" % (exc,)})
+                    _send({"harness_error": "setup: %r" % (exc,)}, socket.socket(fileno=fds[4]))
                 finally:
                     os._exit(126)
         for fd in fds:
             os.close(fd)
-        os.waitpid(pid, 0)
+        # C1 is reaped later: its namespaces' teardown happens after the result was sent, off the critical path
+        _reap()
+
+
+def _reap():
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 _src, _st = _serve()

@@ -100,6 +100,7 @@ class ForkServerExecutor:
         self.restarts = 0  # sandbox (re)starts after the first
         self._started_once = False
         self._server_log = bytearray()
+        self.failures: list[str] = []  # every sandbox failure seen (each one caused a restart)
 
     # ------------------------------------------------------------------------------------------------ lifecycle
     @property
@@ -199,15 +200,17 @@ class ForkServerExecutor:
             except (_SandboxFailure, SandboxUnavailable, OSError) as exc:
                 self._collect_server_log()
                 errors.append(f"attempt {attempt + 1}: {exc}")
+                self.failures.append(str(exc))
                 log.warning("bubblewrap sandbox failed (%s); restarting it", exc)
                 self._kill_sandbox()
         return harness_error(self.isolation, "; ".join(errors), time.monotonic() - t0)
 
     def _run_once(self, source: str, stdin: str, limits: Limits) -> RunResult:
         assert self._ctrl is not None
-        ctrl = self._ctrl
+        ctrl = self._ctrl  # requests only; each run reports on its own socketpair
         io = RunIO(stdin.encode("utf-8"), limits.output_limit_bytes)
         src_fd = os.memfd_create("solution.py", os.MFD_CLOEXEC)
+        chan, chan_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             os.write(src_fd, source.encode("utf-8", "surrogatepass"))
             req = {"cpu": limits.cpu_time_s, "wall": limits.wall_time_s, "cpu_rlimit": cpu_rlimit_seconds(limits),
@@ -215,18 +218,21 @@ class ForkServerExecutor:
                    "nofile": limits.max_open_files, "nproc": limits.max_processes,
                    "tmp_bytes": tmp_size_bytes(limits)}
             try:
-                socket.send_fds(ctrl, [json.dumps(req).encode()], [src_fd, *io.child_ends()])
+                socket.send_fds(ctrl, [json.dumps(req).encode()], [src_fd, *io.child_ends(), chan_theirs.fileno()])
             except OSError as exc:
                 raise _SandboxFailure(f"sending the run request: {exc}") from exc
             io.close_child_ends()
+            chan_theirs.close()
             os.close(src_fd)
             src_fd = -1
-            result = self._await_result(ctrl, io, limits)
+            result = self._await_result(chan, io, limits)
             if not io.drain(2.0):
                 raise _SandboxFailure("the run's namespace was torn down but its stdout stayed open")
         finally:
             if src_fd >= 0:
                 os.close(src_fd)
+            chan.close()
+            chan_theirs.close()
             io.close()
         if result.get("harness_error"):
             raise _SandboxFailure(str(result["harness_error"]))
@@ -236,10 +242,11 @@ class ForkServerExecutor:
                      output_exceeded=io.output_exceeded, stderr_tail=bytes(io.stderr_tail))
         return classify(raw, limits, self.isolation)
 
-    def _await_result(self, ctrl: socket.socket, io: RunIO, limits: Limits) -> dict:
+    def _await_result(self, chan: socket.socket, io: RunIO, limits: Limits) -> dict:
+        """Pump the run's stdio until its monitor reports on the run's own channel."""
         deadline = time.monotonic() + limits.wall_time_s + RESULT_GRACE_S
         poller = select.poll()
-        poller.register(ctrl.fileno(), select.POLLIN)
+        poller.register(chan.fileno(), select.POLLIN)
         io.register(poller)
         stop_sent = False
         while True:
@@ -247,16 +254,16 @@ class ForkServerExecutor:
             if remaining <= 0:
                 raise _SandboxFailure("no result from the fork server within the wall limit + grace")
             for fd, ev in poller.poll(int(remaining * 1000) + 1):
-                if fd == ctrl.fileno():
-                    msg = ctrl.recv(1 << 16)
+                if fd == chan.fileno():
+                    msg = chan.recv(1 << 16)
                     if not msg:
-                        raise _SandboxFailure("fork server connection closed")
+                        raise _SandboxFailure("the run's channel closed without a result (sandbox died?)")
                     return json.loads(msg)
                 if io.handles(fd):
                     io.on_event(fd, poller)
             if io.output_exceeded and not stop_sent:
                 try:
-                    ctrl.send(b"K")
-                except OSError as exc:
-                    raise _SandboxFailure(f"sending stop: {exc}") from exc
+                    chan.send(b"K")
+                except OSError:  # the monitor already reported and left: its result (or EOF) is waiting
+                    pass
                 stop_sent = True
