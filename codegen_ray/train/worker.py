@@ -388,6 +388,7 @@ class _Trainer:
         log_win = [0.0, 0.0, 0.0, 0.0]
         ckpt_win = [0.0, 0.0]
         loop_t0 = time.perf_counter()
+        self.loop_cpu0 = time.process_time()
         loop_tokens = 0.0
         accum = tc["gradient_accumulation_steps"]
         for epoch in range(start_epoch, tc["epochs"]):
@@ -472,8 +473,11 @@ class _Trainer:
             "base_model": spec.model_path,
         }
         metrics = {k: meta[k] for k in ("step", "epoch", "train_loss", "val_loss") if meta[k] is not None}
-        metrics["loop_tokens"] = tokens
-        metrics["loop_wall_s"] = time.perf_counter() - loop_t0
+        # Tokens (non-padding, all ranks) and wall seconds of this worker's loop since it started (or resumed).
+        metrics["loop_tokens"] = meta["loop_tokens"] = tokens
+        metrics["loop_wall_s"] = meta["loop_wall_s"] = time.perf_counter() - loop_t0
+        meta["loop_cpu_s"] = time.process_time() - self.loop_cpu0  # this process, all threads
+        meta["torch_threads"] = torch.get_num_threads()
         if val_loss is not None:
             self._log_mlflow({"val_loss": val_loss}, step)
         tmp: Optional[Path] = None
