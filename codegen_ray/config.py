@@ -365,7 +365,7 @@ class SweepConfig:
                     walk(f"{prefix}.{k}" if prefix else str(k), v)
             elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 for i, v in enumerate(value):
-                    walk(f"{prefix}[{i}]", v)
+                    walk(f"{prefix}.{i}", v)
             else:
                 flat[prefix] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 

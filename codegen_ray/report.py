@@ -441,6 +441,7 @@ def result_to_dict(r: CheckpointResult, alpha: float, split: Optional[SelectionS
         "failure": r.failure,
         "train_loss": _num(r.train_loss),
         "val_loss": _num(r.val_loss),
+        "pass@1": _num(r.pass1),
         "pass_at": {str(k): _num(v) for k, v in sorted(r.pass_at.items())},
         "solved": r.solved if r.ok else None,
         "total": r.total if r.ok else None,
@@ -702,8 +703,9 @@ def plot_pass1(path: Path, inp: SweepReportInput, analysis: SweepAnalysis) -> Pa
                 continue
             ys = [100 * (r.pass1 if ids is None else r.pass1_on(ids)) for r in rs]
             ivs = [r.wilson(inp.alpha, ids) for r in rs]
-            lo = [y - 100 * iv.low for y, iv in zip(ys, ivs)]
-            hi = [100 * iv.high - y for y, iv in zip(ys, ivs)]
+            # Clamped at 0: at Pass@1 = 0 or 1 the Wilson bound equals the estimate up to rounding error.
+            lo = [max(0.0, y - 100 * iv.low) for y, iv in zip(ys, ivs)]
+            hi = [max(0.0, 100 * iv.high - y) for y, iv in zip(ys, ivs)]
             xs = [r.step + (vi - (len(inp.variants) - 1) / 2) * dodge for r in rs]
             ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, color=colors[variant], label=variant)
             for r, x, y in zip(rs, xs, ys):

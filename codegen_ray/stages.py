@@ -493,8 +493,8 @@ def _track_evaluations(tracker, results, best, paths) -> None:
                 "backend": r.backend, "isolation": r.isolation}
         run_id = tracker.child(f"eval/{r.key}", f"eval-{r.key.replace('/', '-')}", tags)
         if r.ok:
-            metrics = {f"pass@{k}": v for k, v in r.pass_at.items()}
-            metrics.update({"pass_at_1": r.pass1, "solved": r.solved, "total": r.total, "val_loss": r.val_loss,
+            metrics = {f"pass_at_{k}": v for k, v in r.pass_at.items()}  # MLflow names allow no '@'
+            metrics.update({"solved": r.solved, "total": r.total, "val_loss": r.val_loss,
                             "train_loss": r.train_loss, "selection_pass1": r.selection_pass1,
                             "report_pass1": r.report_pass1})
             tracker.log_metrics(run_id, metrics, step=r.step)

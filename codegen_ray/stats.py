@@ -72,7 +72,8 @@ def wilson_interval(successes: float, total: int, alpha: float = 0.05) -> Interv
     if total == 0:
         return Interval(0.0, 1.0)
     low, high = proportion_confint(successes, total, alpha=alpha, method="wilson")
-    return Interval(float(max(0.0, low)), float(min(1.0, high)))
+    # statsmodels leaves float noise (e.g. 1e-17) at the boundaries; 12 decimals are far below any reported digit.
+    return Interval(round(float(max(0.0, low)), 12), round(float(min(1.0, high)), 12))
 
 
 def mcnemar_exact(a_solved: Sequence[bool], b_solved: Sequence[bool], alpha: float = 0.05) -> PairedTest:

@@ -171,20 +171,18 @@ def resolve_model_path(cfg: SweepConfig) -> str:
     return str(path) if path.exists() else cfg.model.name_or_path
 
 
-def _expected_checkpoints(cfg: SweepConfig, train_rows: int) -> tuple[int, list[str]]:
+def _expected_checkpoints(training, train_rows: int) -> tuple[int, list[str]]:
+    """Optimizer steps and checkpoint names the trainer will produce (same schedule as the workers use)."""
+    from .train.worker import Schedule
     from .types import checkpoint_dir_name
 
-    t = cfg.training
-    per_worker = math.ceil(train_rows / t.num_workers)
-    micro = math.ceil(per_worker / t.micro_batch_size)
-    steps_per_epoch = max(1, math.ceil(micro / t.gradient_accumulation_steps))
-    total = steps_per_epoch * t.epochs
-    names = {}
-    for step in range(1, total + 1):
-        epoch = math.ceil(step / steps_per_epoch)
-        if step % steps_per_epoch == 0 or (t.save_steps and step % t.save_steps == 0):
-            names[step] = checkpoint_dir_name(step, epoch)
-    return total, [names[s] for s in sorted(names)]
+    sched = Schedule.of(train_rows, training.num_workers, dataclasses.asdict(training))
+    names = []
+    for step in range(1, sched.total_steps + 1):
+        epoch = math.ceil(step / sched.steps_per_epoch)
+        if step % sched.steps_per_epoch == 0 or (training.save_steps and step % training.save_steps == 0):
+            names.append(checkpoint_dir_name(step, epoch))
+    return sched.total_steps, names
 
 
 def plan_sweep(cfg: SweepConfig) -> SweepPlan:
@@ -211,9 +209,9 @@ def plan_sweep(cfg: SweepConfig) -> SweepPlan:
         excluded[v.name] = (frozenset(rows[v.name][i].source for i in flagged)
                             if cfg.data.drop_contaminated else frozenset())
         kept = [ex for ex in rows[v.name] if ex.source not in excluded[v.name]]
-        split = split_rows(kept, cfg.data)
-        steps, ckpts = _expected_checkpoints(cfg.training_for(v), len(split.train))
-        plans.append(VariantPlan(v.name, len(rows[v.name]), len(split.train), len(split.val), len(split.test),
+        parts = split_rows(kept, cfg.data)
+        steps, ckpts = _expected_checkpoints(cfg.training_for(v), len(parts.train))
+        plans.append(VariantPlan(v.name, len(rows[v.name]), len(parts.train), len(parts.val), len(parts.test),
                                  steps, ckpts, len(flagged)))
     return SweepPlan(cfg, model_path, problems, plans, split, _backend_name(cfg), contamination, excluded)
 
@@ -248,21 +246,19 @@ def _check_output_writable(root: Path) -> None:
 
 
 def _check_model(cfg: SweepConfig, model_path: str) -> None:
-    """The tokenizer has a chat template and every LoRA target module exists (config only, no weights loaded)."""
-    from transformers import AutoConfig, AutoTokenizer
+    """The tokenizer has a chat template and every LoRA target module exists (meta device, no weights loaded)."""
+    from transformers import AutoTokenizer
+
+    from .train.tokenize import check_chat_template
+    from .train.trainer import _check_model as check_lora_targets
 
     try:
         tok = AutoTokenizer.from_pretrained(model_path, revision=cfg.model.revision,
                                             trust_remote_code=cfg.model.trust_remote_code)
-        mcfg = AutoConfig.from_pretrained(model_path, revision=cfg.model.revision,
-                                          trust_remote_code=cfg.model.trust_remote_code)
     except (OSError, ValueError) as err:
         raise ConfigError("model.name_or_path", f"cannot load {model_path!r}: {str(err).splitlines()[0]}") from None
-    if not getattr(tok, "chat_template", None):
-        raise ConfigError("model.name_or_path", f"the tokenizer of {model_path!r} has no chat template")
-    from .train.lora import check_target_modules
-
-    check_target_modules(mcfg, cfg.lora.target_modules)
+    check_chat_template(tok, cfg.model.name_or_path)
+    check_lora_targets(model_path, cfg)
 
 
 # ----------------------------------------------------------------------------------------------------- Ray runtime
@@ -355,9 +351,10 @@ def _configure_logging(verbose: bool) -> None:
     if verbose:
         logging.basicConfig(level=logging.INFO)
         return
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     for name in ("ray", "ray.tune", "ray.train", "mlflow", "transformers", "alembic", "urllib3", "filelock"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the legacy reporter honours verbose=0 (no banners)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
