@@ -35,6 +35,18 @@ def examples(n: int) -> list[ChatExample]:
     return [ChatExample(tuple(r["messages"]), f"syn:{i + 1}") for i, r in enumerate(synthetic_rows(n))]
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """In-process training on a shared 2-core machine: OpenMP threads spinning against other processes make a 3 s run
+    take minutes. One thread (restored afterwards) keeps it fast; the recorded losses hold for any thread count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def own_model(tmp_path_factory) -> Path:
     """A tiny Qwen2 model + tokenizer built from a fixed corpus with the project's builder (seeded weights)."""
@@ -184,10 +196,10 @@ def test_lr_schedules():
 GOLDEN_LOSSES = [5.858571767807007, 5.63538122177124, 5.41539454460144, 5.331883668899536, 5.287189483642578]
 
 
-def _local_run(own_model, tokenizer, out: Path, **spec_kw):
+def _local_run(own_model, tokenizer, out: Path, training: dict | None = None, **spec_kw):
     from codegen_ray.train.worker import LocalSession, run_worker
 
-    cfg = _cfg()
+    cfg = _cfg(**(training or {}))
     train, _ = tokenize_examples(tokenizer, examples(40), 256)
     val, _ = tokenize_examples(tokenizer, [ChatExample(e.messages, f"val:{i}") for i, e in enumerate(examples(8))],
                                256)
@@ -219,3 +231,9 @@ def test_golden_losses_and_adapter_only_checkpoints(own_model, tokenizer, tmp_pa
     # A second run is bit-for-bit the same (dropout is on: seeding is per step, inside the worker).
     again = _local_run(own_model, tokenizer, tmp_path / "again")
     assert [r["train_loss"] for r in again.reports] == [r["train_loss"] for r in session.reports]
+
+
+def test_gradient_checkpointing_trains_identically(own_model, tokenizer, tmp_path):
+    _local_run(own_model, tokenizer, tmp_path, training={"gradient_checkpointing": True})
+    state = json.loads((tmp_path / "checkpoint-step-5-epoch-1" / "trainer_state.json").read_text())
+    assert [r["loss"] for r in state["history"]] == pytest.approx(GOLDEN_LOSSES, abs=2e-4)

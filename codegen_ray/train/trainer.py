@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..config import SweepConfig, VariantConfig
-from ..errors import DataError, UserError
+from ..errors import ConfigError, DataError, UserError
 from ..types import CHECKPOINT_RE, CheckpointRef
 from .data import LoadReport, load_variant_rows, split_rows, write_splits
 from .tokenize import check_chat_template, pad_token_id, tokenize_examples
@@ -180,6 +180,9 @@ def train_variant(
     ``_fail_after_checkpoints`` is a test hook (one injected worker failure after that many checkpoints).
     """
     t_start = time.perf_counter()
+    if cfg.training_for(variant).packing:
+        raise ConfigError("training.packing", "sequence packing is not implemented; set it to false (micro-batches "
+                          "are padded to their longest sequence)")
     output_dir = Path(output_dir).expanduser().resolve()
     exclude_sources = frozenset(exclude_sources)
     fingerprint = run_fingerprint(cfg, variant, exclude_sources)

@@ -316,9 +316,12 @@ class _Trainer:
         return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
 
     @staticmethod
-    def _num_items(examples: Sequence[TokenizedExample]) -> int:
+    def _items(ex: TokenizedExample) -> int:
         # Labels are shifted inside the model: position 0 never counts.
-        return sum(sum(1 for x in ex.labels[1:] if x != IGNORE_INDEX) for ex in examples)
+        return sum(1 for x in ex.labels[1:] if x != IGNORE_INDEX)
+
+    def _num_items(self, examples: Sequence[TokenizedExample]) -> int:
+        return sum(self._items(ex) for ex in examples)
 
     def evaluate(self, model) -> Optional[float]:
         """Mean per-token loss on the validation split (sharded over ranks, summed with all-reduce)."""
@@ -391,6 +394,7 @@ class _Trainer:
         self.loop_cpu0 = time.process_time()
         loop_tokens = 0.0
         accum = tc["gradient_accumulation_steps"]
+        train_items = [self._items(ex) for ex in self.train]
         for epoch in range(start_epoch, tc["epochs"]):
             sampler.set_epoch(epoch)
             batches = self._batches(list(sampler))
@@ -399,7 +403,7 @@ class _Trainer:
                 t0 = time.perf_counter()
                 torch.manual_seed(step_seed(tc["seed"], self.s.rank, step))
                 group = [[self.train[i] for i in idx] for idx in groups[g]]
-                n_items = max(1, sum(self._num_items(exs) for exs in group))
+                n_items = max(1, sum(train_items[i] for idx in groups[g] for i in idx))
                 group_loss, tokens = 0.0, 0
                 for j, exs in enumerate(group):
                     batch = self._to_device(collate(exs, spec.pad_id))

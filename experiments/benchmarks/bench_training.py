@@ -12,7 +12,7 @@ Reported per run:
   * end-to-end s   — the whole call, including model loading and (for Ray) starting the Train controller and worker.
 The goal is a loop tokens/s ratio ray / plain >= 0.95.
 
-    .venv/bin/python experiments/benchmarks/bench_training.py [--rows 160] [--repeats 2]
+    .venv/bin/python experiments/benchmarks/bench_training.py [--rows 160] [--repeats 2] [--threads N]
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=160)
     ap.add_argument("--max-seq-len", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="torch threads of each side (the Ray worker gets this many CPUs, so OMP_NUM_THREADS = it)")
     ap.add_argument("--cache", default=os.environ.get("CODEGEN_RAY_CACHE", "~/.cache/codegen_ray"))
     args = ap.parse_args()
 
@@ -122,7 +124,8 @@ def main() -> None:
 
     cpus = os.cpu_count() or 1
     model_path = str(ensure_tiny_model(Path(os.path.expanduser(args.cache)) / "models"))
-    cfg = make_cfg(args.rows, float(cpus), args.max_seq_len)
+    cfg = make_cfg(args.rows, float(args.threads), args.max_seq_len)
+    torch.set_num_threads(args.threads)
     # The same rows train_variant will use (same loader, split and tokenizer).
     rows = load_variant_rows(cfg, cfg.data.variants[0])
     split = split_rows(rows, cfg.data)
