@@ -15,6 +15,7 @@ from codegen_ray.errors import UserError
 from codegen_ray.execution import Isolation, Limits, RunStatus, limits_from_config, make_executor
 from codegen_ray.execution import bubblewrap as bw
 from codegen_ray.execution.bubblewrap import ForkServerExecutor
+from codegen_ray.execution.common import PROGRAM_ENV
 from codegen_ray.execution.factory import IsolationFallbackWarning
 from codegen_ray.execution.subprocess_executor import SubprocessExecutor
 
@@ -26,6 +27,8 @@ PROGRAMS = [
     ("input", "a, b = map(int, input().split())\nprint(a + b)", "3 4\n"),
     ("stdin_buffer", "import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))", "1 2 3\n"),
     ("open0", "print(open(0).read().strip()[::-1])", "abc\n"),
+    ("dev_stdin", "print(open('/dev/stdin').read().split())", "p q\n"),
+    ("readlines", "import sys\nprint(len(sys.stdin.readlines()))", "a\nb\nc\n"),
     ("stdout_buffer", "import sys\nsys.stdout.buffer.write(b'raw\\n')", ""),
     ("exit_builtin", "print('x')\nexit()", ""),
     ("exit_code", "import sys\nprint('y')\nsys.exit(3)", ""),
@@ -95,6 +98,7 @@ def test_stdin_idioms_and_exit_statuses(which, request):
     assert _key(results["input"]) == (RunStatus.EXITED, 0, None, "7\n")
     assert results["stdin_buffer"].stdout == "6\n"
     assert results["open0"].stdout == "cba\n"
+    assert results["dev_stdin"].stdout == "['p', 'q']\n" and results["readlines"].stdout == "3\n"
     assert results["stdout_buffer"].stdout == "raw\n"
     assert _key(results["exit_builtin"]) == (RunStatus.EXITED, 0, None, "x\n")
     assert _key(results["exit_code"]) == (RunStatus.EXITED, 3, None, "y\n")
@@ -207,3 +211,46 @@ def test_make_executor_refuses_below_minimum(monkeypatch):
         warnings.simplefilter("error")
         with pytest.raises(UserError, match="min_isolation=bubblewrap"):
             make_executor(ExecutionConfig(isolation="bubblewrap", min_isolation="bubblewrap"))
+
+
+EXIT_PROGRAMS = [
+    "print('a')",
+    "import sys\nprint('a')\nsys.exit(4)",
+    "import sys\nsys.exit('message')",
+    "import sys\nsys.exit(256 + 7)",
+    "raise KeyError('k')",
+    "import atexit\natexit.register(print, 'at exit')\nprint('body')",
+    "import threading, time\ndef late():\n    time.sleep(0.2)\n    print('thread done')\n"
+    "threading.Thread(target=late).start()\nprint('main done')",
+    "w = open(1, 'w')\nw.write('unflushed file object\\n')",
+    "import sys\nout = open(sys.stdout.fileno(), 'w', buffering=1 << 20, closefd=False)\nout.write('fast io\\n')",
+    "class Bye:\n    def __del__(self):\n        print('del ran')\nb = Bye()\nprint('x')",
+    "import os\nprint('lost?')\nos.close(1)",
+    "import sys\nsys.stdout.write('no newline')",
+]
+
+
+@pytest.mark.parametrize("which", ["fork", "plain"])
+def test_exit_behaviour_matches_the_real_interpreter(which, request):
+    """Status and stdout at exit equal plain ``python3 -c`` (the executors replace CPython's finalization)."""
+    import subprocess
+
+    if which == "fork" and bw.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    ex = request.getfixturevalue("fork_executor" if which == "fork" else "plain_executor")
+    for source in EXIT_PROGRAMS:
+        ref = subprocess.run([ex.python, "-s", "-c", source], capture_output=True, text=True, timeout=30,
+                             env=PROGRAM_ENV)
+        got = ex.run(source, "", LIMITS)
+        assert (got.exit_code, got.stdout) == (ref.returncode, ref.stdout), source
+        assert ref.stderr.strip().splitlines()[-1:] == got.stderr_tail.strip().splitlines()[-1:], source
+
+
+def test_program_tails_are_identical():
+    """Both executors run the program through the same text (compile, run, exit)."""
+    from codegen_ray.execution.common import script_text
+
+    marker = "# ---- program tail"
+    fork = script_text("_forkserver_main.py")
+    plain = script_text("_bootstrap_main.py")
+    assert fork[fork.index(marker):] == plain[plain.index(marker):]

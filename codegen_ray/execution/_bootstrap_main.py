@@ -1,15 +1,24 @@
-# Runs as ``python3 -s -c <this file's text> <source_fd> <status_fd>`` for SubprocessExecutor.
+# Runs as ``python3 -s -c <this file's text> <source_fd> <status_fd> <cpu> <as> <fsize> <nofile> <nproc>`` for
+# SubprocessExecutor (rlimits are set here, before the program is even read, instead of in a preexec_fn: no
+# Python code runs between fork and exec in a possibly multi-threaded harness).
 # Never imported by the harness. Mirrors the tail of _forkserver_main.py exactly, so that both executors run a
 # program the same way: source from an fd, compile (SyntaxError -> status "C"), program CPU time measured from
 # just before compile (status "S" + start time), the status fd closed before the program runs.
+import atexit
 import builtins
 import os
+import resource
 import struct
 import sys
 import time
 import types
 
 _fd, _st = int(sys.argv[1]), int(sys.argv[2])
+for _res, _value in zip((resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
+                         resource.RLIMIT_NPROC), sys.argv[3:8]):
+    resource.setrlimit(_res, (int(_value), int(_value)))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+del _res, _value
 _chunks = []
 while True:
     _chunk = os.read(_fd, 1 << 20)
@@ -28,9 +37,63 @@ except (SyntaxError, ValueError):
     os.close(_st)
     raise
 os.close(_st)
+# ---- program tail: identical in _forkserver_main.py and _bootstrap_main.py (a test checks) ----
+# The interpreter's own shutdown is replaced by its observable steps, because in a forked child CPython's full
+# finalization touches (copy-on-write) most of the fork server's heap: ~3 ms of CPU charged to every program.
+# Kept: non-daemon threads joined, atexit callbacks, the program's globals released (so unflushed file objects
+# flush), sys.stdout/sys.stderr flushed (a failing flush -> status 120), SystemExit -> status/message, an uncaught
+# exception -> traceback and status 1. Not kept: teardown of other modules and a final garbage collection.
+def _exit_status(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF if -(1 << 63) <= code < (1 << 63) else 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except Exception:  # noqa: BLE001
+        pass
+    return 1
+
+
+def _finish(status):
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+    except BaseException:  # noqa: BLE001
+        pass
+    atexit._run_exitfuncs()
+    names = _main.__dict__
+    for key in [k for k in names if k.startswith("_") and k != "__builtins__"] + [k for k in names
+                                                                                if not k.startswith("_")]:
+        names.pop(key, None)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except Exception as exc:  # noqa: BLE001 - reported like CPython's flush_std_files()
+            status = 120
+            if stream is sys.stdout:
+                try:
+                    sys.stderr.write("Exception ignored in: %r\n%s: %s\n" % (stream, type(exc).__name__, exc))
+                    sys.stderr.flush()
+                except Exception:  # noqa: BLE001
+                    pass
+    return status
+
+
 _main = types.ModuleType("__main__")
 _main.__builtins__ = builtins
 sys.modules["__main__"] = _main
 sys.argv = ["solution.py"]
 del _src, _st, _start
-exec(_code, _main.__dict__)
+try:
+    exec(_code, _main.__dict__)
+    _status = 0
+except SystemExit as _exc:
+    _status = _exit_status(_exc)
+    del _exc
+except BaseException:  # noqa: BLE001 - exactly what the interpreter would print
+    sys.excepthook(*sys.exc_info())
+    _status = 1
+os._exit(_finish(_status))

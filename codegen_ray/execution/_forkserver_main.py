@@ -13,11 +13,13 @@
 #   monitor -> harness {"wait_status":..,"cpu":..,...}         the run's result (exactly one per request)
 #
 # Process tree per run (all forks, no exec):
-#   server (sandbox pid ns)  --fork-->  C1: unshare(PID|NS|IPC), fresh tmpfs on /tmp and /dev/shm
-#   C1  --fork-->  C2: pid 1 of the run's PID namespace, mounts a fresh /proc, monitors CPU/wall, reports
+#   server: unshare(CLONE_NEWPID) (affects its next child only), fork, setns() back to its own PID namespace
+#   --fork-->  C2: pid 1 of the run's new PID namespace; unshare(NS|IPC): fresh tmpfs on /tmp and /dev/shm, a fresh
+#              /proc; monitors the program's CPU and wall time, reports, exits
 #   C2  --fork-->  C3: pid 2, the program: fds 0/1/2 = the harness's pipes, rlimits, unprivileged uid, then
 #                  returns to the top level of this script and runs the program like ``python3 -c``.
 # When C2 exits every process left in the run's PID namespace is killed by the kernel.
+import atexit
 import builtins
 import ctypes
 import gc
@@ -99,6 +101,12 @@ def _c3_setup(req, fds, st_w):
 
 def _c2(req, fds):
     """pid 1 of the run's PID namespace: start the program, enforce CPU/wall limits, report, exit (kills the rest)."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    _mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
+    opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
+    _mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+    if os.path.isdir("/dev/shm"):
+        _mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
     _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     st_r, st_w = os.pipe()
     t0 = time.monotonic()
@@ -185,28 +193,14 @@ def _c2(req, fds):
         "wall": wall,
         "killed": killed,
         "compile_error": status_buf[9:10] == b"C",
+        "started": status_buf[:1] == b"S",  # the program's process reached the point right before compile()
         "harness_error": harness_error,
     }, chan)
     os._exit(0)
 
 
-def _c1(req, fds):
-    _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
-    _mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
-    opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
-    _mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    if os.path.isdir("/dev/shm"):
-        _mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    pid = os.fork()
-    if pid == 0:
-        return _c2(req, fds)
-    for fd in fds:
-        os.close(fd)
-    os.waitpid(pid, 0)
-    os._exit(0)
-
-
 def _serve():
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     gc.collect()
     gc.freeze()
     _send({"ready": True, "python": sys.version.split()[0]})
@@ -223,8 +217,14 @@ def _serve():
                 os.close(fd)
             continue
         req = json.loads(msg)
+        pid = -1
         try:
-            pid = os.fork()
+            _check(_libc.unshare(CLONE_NEWPID), "unshare")
+            try:
+                pid = os.fork()
+            finally:
+                if pid != 0:  # the server (or a failed fork): children from now on in its own PID namespace again
+                    _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns")
         except OSError as exc:
             chan = socket.socket(fileno=fds[4])
             try:
@@ -237,7 +237,8 @@ def _serve():
             continue
         if pid == 0:
             try:
-                return _c1(req, fds)
+                os.close(own_pid_ns)
+                return _c2(req, fds)
             except BaseException as exc:  # noqa: BLE001 - anything here is a harness failure
                 try:
                     _send({"harness_error": "setup: %r" % (exc,)}, socket.socket(fileno=fds[4]))
@@ -245,7 +246,7 @@ def _serve():
                     os._exit(126)
         for fd in fds:
             os.close(fd)
-        # C1 is reaped later: its namespaces' teardown happens after the result was sent, off the critical path
+        # C2 is reaped later: its namespaces' teardown happens after the result was sent, off the critical path
         _reap()
 
 
@@ -260,7 +261,7 @@ def _reap():
 
 
 _src, _st = _serve()
-del _serve, _c1, _c2, _c3_setup, _CTRL, _libc
+del _serve, _c2, _c3_setup, _CTRL, _libc
 # ---- from here on: the program's process, exactly as _bootstrap_main.py ----
 _start = time.process_time()
 os.write(_st, b"S" + struct.pack("<d", _start))
@@ -271,9 +272,63 @@ except (SyntaxError, ValueError):
     os.close(_st)
     raise
 os.close(_st)
+# ---- program tail: identical in _forkserver_main.py and _bootstrap_main.py (a test checks) ----
+# The interpreter's own shutdown is replaced by its observable steps, because in a forked child CPython's full
+# finalization touches (copy-on-write) most of the fork server's heap: ~3 ms of CPU charged to every program.
+# Kept: non-daemon threads joined, atexit callbacks, the program's globals released (so unflushed file objects
+# flush), sys.stdout/sys.stderr flushed (a failing flush -> status 120), SystemExit -> status/message, an uncaught
+# exception -> traceback and status 1. Not kept: teardown of other modules and a final garbage collection.
+def _exit_status(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF if -(1 << 63) <= code < (1 << 63) else 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except Exception:  # noqa: BLE001
+        pass
+    return 1
+
+
+def _finish(status):
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+    except BaseException:  # noqa: BLE001
+        pass
+    atexit._run_exitfuncs()
+    names = _main.__dict__
+    for key in [k for k in names if k.startswith("_") and k != "__builtins__"] + [k for k in names
+                                                                                if not k.startswith("_")]:
+        names.pop(key, None)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except Exception as exc:  # noqa: BLE001 - reported like CPython's flush_std_files()
+            status = 120
+            if stream is sys.stdout:
+                try:
+                    sys.stderr.write("Exception ignored in: %r\n%s: %s\n" % (stream, type(exc).__name__, exc))
+                    sys.stderr.flush()
+                except Exception:  # noqa: BLE001
+                    pass
+    return status
+
+
 _main = types.ModuleType("__main__")
 _main.__builtins__ = builtins
 sys.modules["__main__"] = _main
 sys.argv = ["solution.py"]
 del _src, _st, _start
-exec(_code, _main.__dict__)
+try:
+    exec(_code, _main.__dict__)
+    _status = 0
+except SystemExit as _exc:
+    _status = _exit_status(_exc)
+    del _exc
+except BaseException:  # noqa: BLE001 - exactly what the interpreter would print
+    sys.excepthook(*sys.exc_info())
+    _status = 1
+os._exit(_finish(_status))

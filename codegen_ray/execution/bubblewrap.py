@@ -39,6 +39,7 @@ import os
 import select
 import socket
 import subprocess
+import threading
 import time
 from typing import Optional
 
@@ -100,6 +101,7 @@ class ForkServerExecutor:
         self.restarts = 0  # sandbox (re)starts after the first
         self._started_once = False
         self._server_log = bytearray()
+        self._lock = threading.Lock()
         self.failures: list[str] = []  # every sandbox failure seen (each one caused a restart)
 
     # ------------------------------------------------------------------------------------------------ lifecycle
@@ -191,6 +193,11 @@ class ForkServerExecutor:
 
     # ------------------------------------------------------------------------------------------------------ runs
     def run(self, source: str, stdin: str, limits: Limits) -> RunResult:
+        """Run one program. Thread-safe, but runs are serialised: one sandbox runs one program at a time."""
+        with self._lock:
+            return self._run_with_retry(source, stdin, limits)
+
+    def _run_with_retry(self, source: str, stdin: str, limits: Limits) -> RunResult:
         errors = []
         t0 = time.monotonic()
         for attempt in range(ATTEMPTS):
@@ -236,6 +243,9 @@ class ForkServerExecutor:
             io.close()
         if result.get("harness_error"):
             raise _SandboxFailure(str(result["harness_error"]))
+        if not result["started"]:
+            tail = bytes(io.stderr_tail[-300:]).decode("utf-8", "replace").strip()
+            raise _SandboxFailure(f"the program's process failed before the program started: {tail}")
         raw = RawRun(wait_status=result["wait_status"], cpu_time_s=result["cpu"] - result["startup"],
                      wall_time_s=result["wall"], peak_memory_kb=result["maxrss_kb"], killed=result["killed"],
                      compile_error=result["compile_error"], stdout=bytes(io.stdout),

@@ -85,6 +85,9 @@ class RunIO:
         self.stderr_r, self.stderr_w = os.pipe()
         for fd in (self.stdin_w, self.stdout_r, self.stderr_r):
             _set_nonblocking(fd)
+        for fd in (self.stdin_r, self.stdout_w, self.stderr_w):
+            # the program runs under another uid; it may reopen its own stdio (open("/dev/stdin"), /proc/self/fd/1)
+            os.fchmod(fd, 0o666)
         self._stdin = memoryview(stdin)
         self._stdin_pos = 0
         self.cap = output_limit_bytes
@@ -207,6 +210,7 @@ class RawRun:
     output_exceeded: bool
     stderr_tail: bytes
     note: str = ""
+    started: bool = True  # the bootstrap reached the program (wrote its start marker); False = harness failure
 
 
 def _is_memory_error(stderr_tail: str) -> bool:
@@ -227,6 +231,9 @@ def classify(raw: RawRun, limits: Limits, isolation: Isolation) -> RunResult:
             exit_code = code
     cpu = max(raw.cpu_time_s, 0.0)
     detail = raw.note
+    if not raw.started:
+        return harness_error(isolation, "the interpreter failed before the program started: "
+                             + (_last_line(stderr) or f"wait status {raw.wait_status}"), raw.wall_time_s)
     if raw.compile_error:
         status = RunStatus.COMPILE_ERROR
         detail = detail or _last_line(stderr)

@@ -16,8 +16,8 @@ bubblewrap executor (:mod:`codegen_ray.execution.bubblewrap`) for real isolation
 from __future__ import annotations
 
 import os
-import resource
 import select
+import threading
 import shutil
 import signal
 import struct
@@ -33,15 +33,11 @@ from .common import (PROGRAM_ENV, PYTHON_FLAGS, RawRun, RunIO, classify, cpu_rli
 _NCPU = os.cpu_count() or 1
 
 
-def _limit_child(limits: Limits) -> None:  # runs in the child between fork and exec
-    cpu = cpu_rlimit_seconds(limits)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    mem = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_size_bytes, limits.max_file_size_bytes))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+def _rlimit_args(limits: Limits) -> list[str]:
+    """RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_NPROC for _bootstrap_main.py (it sets them, and
+    RLIMIT_CORE=0, before reading the program)."""
+    return [str(v) for v in (cpu_rlimit_seconds(limits), limits.memory_mb * 1024 * 1024,
+                             limits.max_file_size_bytes, limits.max_open_files, limits.max_processes)]
 
 
 class SubprocessExecutor:
@@ -54,19 +50,21 @@ class SubprocessExecutor:
         self._bootstrap = script_text("_bootstrap_main.py")
         self.as_root = os.geteuid() == 0
         self.run_uid: Optional[int] = new_run_uid() if self.as_root else None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         pass
 
     def run(self, source: str, stdin: str, limits: Limits) -> RunResult:
         try:
-            return self._run(source, stdin, limits)
+            with self._lock:  # one run at a time: RLIMIT_NPROC and the final kill are per run uid
+                return self._run(source, stdin, limits)
         except OSError as exc:  # could not even start the process: the harness's fault, never the program's
             return harness_error(self.isolation, f"subprocess executor: {exc!r}")
 
     def _run(self, source: str, stdin: str, limits: Limits) -> RunResult:
         io = RunIO(stdin.encode("utf-8"), limits.output_limit_bytes)
-        src_fd = os.memfd_create("solution.py", 0)
+        src_fd = os.memfd_create("solution.py", os.MFD_CLOEXEC)  # pass_fds makes it inheritable in the child only
         st_r, st_w = os.pipe()
         workdir = tempfile.mkdtemp(prefix="cgr-run-")
         proc: Optional[subprocess.Popen] = None
@@ -81,10 +79,9 @@ class SubprocessExecutor:
             stdin_r, stdout_w, stderr_w = io.child_ends()
             t0 = time.monotonic()
             proc = subprocess.Popen(
-                [self.python, *PYTHON_FLAGS, "-c", self._bootstrap, str(src_fd), str(st_w)],
+                [self.python, *PYTHON_FLAGS, "-c", self._bootstrap, str(src_fd), str(st_w), *_rlimit_args(limits)],
                 stdin=stdin_r, stdout=stdout_w, stderr=stderr_w, pass_fds=(src_fd, st_w), cwd=workdir,
-                env=dict(PROGRAM_ENV, HOME=workdir), start_new_session=True,
-                preexec_fn=lambda: _limit_child(limits), **extra)
+                env=dict(PROGRAM_ENV, HOME=workdir), start_new_session=True, **extra)
             io.close_child_ends()
             os.close(st_w)
             st_w = -1
@@ -169,7 +166,7 @@ class SubprocessExecutor:
         return RawRun(wait_status=wstatus, cpu_time_s=ru.ru_utime + ru.ru_stime - startup, wall_time_s=wall,
                       peak_memory_kb=ru.ru_maxrss, killed=killed, compile_error=status[9:10] == b"C",
                       stdout=bytes(io.stdout), output_exceeded=io.output_exceeded,
-                      stderr_tail=bytes(io.stderr_tail), note=note)
+                      stderr_tail=bytes(io.stderr_tail), note=note, started=status[:1] == b"S")
 
 
 def _kill_group(pgid: int) -> None:

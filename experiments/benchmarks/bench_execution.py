@@ -93,8 +93,8 @@ def build_problems(rng: random.Random, tests_per_problem: int = 10) -> dict[str,
         "print(len(set(input().split())))\nimport os\nos._exit(0)",  # os._exit drops the buffered line: wrong
     ])
     cases = []
-    for _ in range(tests_per_problem):
-        n = rng.randint(1, 3000)
+    for k in range(tests_per_problem):
+        n = rng.randint(1, 22) if k < tests_per_problem - 2 else rng.randint(2000, 3000)
         a, b = 0, 1
         for _ in range(n):
             a, b = b, (a + b) % MOD
@@ -104,7 +104,7 @@ def build_problems(rng: random.Random, tests_per_problem: int = 10) -> dict[str,
         "from functools import lru_cache\nimport sys\nsys.setrecursionlimit(10000)\n@lru_cache(None)\n"
         "def f(k): return k if k < 2 else (f(k - 1) + f(k - 2)) % 1000000007\nprint(f(int(input())))",
         "n = int(input())\na, b = 1, 1\nfor _ in range(n): a, b = b, (a + b) % 1000000007\nprint(a)",  # wrong
-        "def f(k): return k if k < 2 else f(k - 1) + f(k - 2)\nprint(f(int(input())) % 1000000007)",  # slow
+        "def f(k): return k if k < 2 else f(k - 1) + f(k - 2)\nprint(f(int(input())) % 1000000007)",  # slow on big n
         "n = int(input())\nprint([0, 1][n])",  # IndexError mostly
     ])
     return out
@@ -112,6 +112,41 @@ def build_problems(rng: random.Random, tests_per_problem: int = 10) -> dict[str,
 
 def all_runs(problems) -> list[tuple[Problem, int, str]]:
     return [(p, i, code) for p, codes in problems.values() for code in codes for i in range(len(p.tests))]
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds used so far by ``root`` and every descendant, live or already reaped (utime+stime+cutime+cstime of
+    each live process in the tree)."""
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15]) / _TICK
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _self_cpu_s() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _children_cpu_s() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 class Timed:
@@ -145,6 +180,20 @@ def bench_executors(args) -> None:
     plain.samples.clear()
     total = {"fork": 0.0, "plain": 0.0}
     verdicts = {"fork": [], "plain": []}
+    # Load-independent view of the overhead: CPU burnt by the harness and the sandbox machinery per run (everything
+    # except the program's own CPU). Measured in separate passes so the two executors' CPU does not mix.
+    infra = {}
+    sandbox = fork.inner.sandbox_pid
+    for name, ex in (("fork", fork), ("plain", plain)):
+        n_before = len(ex.samples)
+        c0 = _self_cpu_s() + (_tree_cpu_s(sandbox) if name == "fork" else _children_cpu_s())
+        for problem, index, code in runs[: args.cpu_runs]:
+            grade_test(problem, index, code, ex, options)
+        c1 = _self_cpu_s() + (_tree_cpu_s(sandbox) if name == "fork" else _children_cpu_s())
+        program = sum(c for _, c in ex.samples[n_before:])
+        infra[name] = 1000 * (c1 - c0 - program) / (len(ex.samples) - n_before)
+        del ex.samples[n_before:]
+    assert fork.inner.sandbox_pid == sandbox, "the sandbox restarted during the CPU pass"
     for problem, index, code in runs:  # interleaved: both executors see the same load
         for name, ex in (("fork", fork), ("plain", plain)):
             t0 = time.perf_counter()
@@ -160,10 +209,14 @@ def bench_executors(args) -> None:
     for name, ex, label in (("fork", fork, "(a) bubblewrap fork server"), ("plain", plain, "(b) fresh subprocess")):
         overhead = [1000 * (w - c) for w, c in ex.samples]
         rows.append((label, len(runs) / total[name], statistics.median(overhead),
-                     statistics.quantiles(overhead, n=10)[-1], statistics.median(1000 * w for w, _ in ex.samples)))
-    print(f"{'executor':32} {'runs/s':>8} {'median overhead ms':>19} {'p90 overhead ms':>16} {'median run ms':>14}")
-    for label, rps, med, p90, run_ms in rows:
-        print(f"{label:32} {rps:8.1f} {med:19.2f} {p90:16.2f} {run_ms:14.2f}")
+                     statistics.quantiles(overhead, n=10)[-1], statistics.median(1000 * w for w, _ in ex.samples),
+                     infra[name]))
+    print(f"{'executor':30} {'runs/s':>7} {'median overhead ms':>19} {'p90 overhead ms':>16} {'median run ms':>14} "
+          f"{'harness+sandbox CPU ms/run':>27}")
+    for label, rps, med, p90, run_ms, cpu_ms in rows:
+        print(f"{label:30} {rps:7.1f} {med:19.2f} {p90:16.2f} {run_ms:14.2f} {cpu_ms:27.2f}")
+    print("(overhead = caller's wall time of executor.run minus the program's CPU time; it includes waiting for a "
+          "core when the machine is loaded. harness+sandbox CPU = CPU of everything but the program, per run.)")
     print(f"speed-up (a)/(b): {rows[0][1] / rows[1][1]:.2f}x runs/s; overhead ratio (b)/(a): "
           f"{rows[1][2] / rows[0][2]:.1f}x")
     print(f"verdict agreement: {agree}/{len(runs)} = {100 * agree / len(runs):.1f}%")
@@ -251,6 +304,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1.0, help="CPU-time limit per run, seconds")
     parser.add_argument("--runs", type=int, default=1000, help="pool mode: program x test runs (approximate)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cpu-runs", type=int, default=100, help="executors mode: runs in the CPU-accounting pass")
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if args.mode == "executors":
