@@ -254,3 +254,25 @@ def test_program_tails_are_identical():
     fork = script_text("_forkserver_main.py")
     plain = script_text("_bootstrap_main.py")
     assert fork[fork.index(marker):] == plain[plain.index(marker):]
+
+
+@needs_bwrap
+def test_sandbox_outlives_the_thread_that_created_it():
+    """bwrap --die-with-parent fires when the creating *thread* exits; executors made in pool threads must survive."""
+    box = {}
+
+    def make():
+        box["ex"] = ForkServerExecutor()
+        box["ex"].start()
+
+    t = threading.Thread(target=make)
+    t.start()
+    t.join()
+    ex = box["ex"]
+    try:
+        pid = ex.sandbox_pid
+        time.sleep(0.2)
+        r = ex.run("print('still here')", "", LIMITS)
+        assert r.stdout == "still here\n" and ex.sandbox_pid == pid and ex.restarts == 0
+    finally:
+        ex.close()

@@ -1,34 +1,43 @@
 """The fast, isolated executor: a pre-warmed Python fork server inside one long-lived bubblewrap sandbox.
 
-Design. ``bwrap`` starts once per executor with: its own network namespace (no interfaces but a loopback nobody
-else is on), IPC, UTS and PID namespaces; a read-only view of the system interpreter's files only (``/usr`` and the
-merged-/usr symlinks -- no /etc, /home, /root, /work, /sys, nothing of the repository, the results, the MLflow
-database or the test data); a private tmpfs ``/tmp``; a cleared environment; ``--die-with-parent``. Inside, a
-fork server (``_forkserver_main.py``) waits on a socket. Per run it forks; the child makes fresh PID, mount and IPC
-namespaces with a new tmpfs on ``/tmp`` and ``/dev/shm``; pid 1 of the new PID namespace mounts a fresh ``/proc``,
-forks the program (pid 2), and watches its CPU time and wall time. The program process gets the harness's pipes as
-its real fd 0/1/2 (``sys.stdin.buffer``, ``open(0)``, ``exit()`` behave as on AtCoder), rlimits (RLIMIT_CPU hard
-kill one second above the limit, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0, RLIMIT_NPROC), drops to an
-unprivileged uid used by nothing else, compiles the source (SyntaxError -> COMPILE_ERROR) and runs it as
-``python3 -c`` would. When the program ends (or is stopped: CPU limit, wall limit, output cap), pid 1 kills
-everything left in the namespace and exits; the kernel guarantees nothing in that namespace survives. The harness
-(outside the sandbox) feeds stdin, reads stdout incrementally with a cap and keeps a stderr tail. If the sandbox
-dies or hangs, it is restarted and the run retried once; a second failure is a HARNESS_ERROR, never a verdict.
+Design. ``bwrap`` starts once per executor with: its own network namespace (nothing but an unused loopback), IPC,
+UTS and PID namespaces; a read-only view of the system interpreter's files only (``/usr`` and the merged-/usr
+symlinks -- no /etc, /home, /root, /work, /sys: nothing of the repository, the results, the MLflow database or the
+test data); a private tmpfs ``/tmp``; a cleared environment; ``--die-with-parent``. Inside, a fork server
+(``_forkserver_main.py``) waits on a socket. Per run it calls ``unshare(CLONE_NEWPID)`` and forks: the child is
+pid 1 of a brand-new PID namespace; it makes fresh mount and IPC namespaces with a new tmpfs on ``/tmp`` and
+``/dev/shm`` and a fresh ``/proc``, forks the program (pid 2) and watches its CPU and wall time. The program process
+gets the harness's pipes as its real fd 0/1/2 (``sys.stdin.buffer``, ``open(0)``, ``/dev/stdin``, ``exit()`` behave
+as on AtCoder), rlimits (RLIMIT_CPU hard kill one second above the limit, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NOFILE,
+RLIMIT_CORE=0, RLIMIT_NPROC), drops to an unprivileged uid used by nothing else, compiles the source (SyntaxError
+-> COMPILE_ERROR) and runs it as ``python3 -c`` would. When the program ends (or is stopped: CPU limit, wall limit,
+output cap), pid 1 kills and reaps everything left in the namespace, reports, and exits; the kernel guarantees
+nothing in that namespace survives. The harness (outside the sandbox) feeds stdin, reads stdout incrementally with
+a cap and keeps a stderr tail. If the sandbox dies, hangs, or fails before the program starts, it is restarted and
+the run retried once; a second failure is a HARNESS_ERROR, never a verdict.
 
 What it protects against: reading or changing any harness file (they are not in the sandbox's mount namespace;
 the system files it sees are read-only), network access to anything (including services on the host's 127.0.0.1)
 and DNS, reading the harness's environment (cleared; ``/proc`` shows only the run's own processes), signalling or
-ptracing anything outside its run (PID namespace; unprivileged uid), processes that outlive the run (fork bombs,
-``setsid()`` orphans, double forks: the namespace is torn down), runs influencing later runs through /tmp,
-/dev/shm or SysV IPC (fresh per run), CPU/wall/memory/file-size/fd/process-count/output exhaustion, core dumps.
+ptracing anything outside its run (PID namespace; unprivileged uid; ``os.kill(-1, 9)`` reaches only its own
+processes), processes that outlive the run (fork bombs, ``setsid()`` orphans, double forks: the namespace is torn
+down), runs influencing later runs through /tmp, /dev/shm or SysV IPC (fresh per run), CPU / wall / memory /
+file-size / fd / process-count / output exhaustion, core dumps.
 
-What it does NOT protect against: kernel exploits (the sandbox shares the host kernel; there is no seccomp filter
-and the fork server holds CAP_SYS_ADMIN/SETUID/SETGID/KILL inside its namespaces, the program holds none), side
-channels and timing, memory pressure on the host beyond RLIMIT_AS per process (RLIMIT_AS is per process; a
-fork bomb is bounded by RLIMIT_NPROC x RLIMIT_AS, there is no cgroup memory limit), CPU used by the program's
-child processes counts only once they are reaped (a forking program is bounded by the wall-clock backstop), reading
-world-readable system files under /usr. It needs root or unprivileged user namespaces for bwrap; where bwrap
-cannot start, :func:`codegen_ray.execution.make_executor` falls back (loudly) to the rlimits-only executor.
+What it does NOT protect against: kernel exploits (the sandbox shares the host kernel; there is no seccomp filter;
+the fork server holds CAP_SYS_ADMIN/SETUID/SETGID/KILL inside its namespaces, the program holds none), side
+channels and timing, host memory pressure beyond the per-process RLIMIT_AS (a forking program is bounded by
+RLIMIT_NPROC x RLIMIT_AS; there is no cgroup memory limit), CPU used by a program's child processes counts only
+once they are reaped (a forking program is bounded by the wall-clock backstop), reading world-readable files under
+/usr. It needs root (bwrap's ``--cap-add``); where bwrap cannot start, :func:`codegen_ray.execution.make_executor`
+falls back (loudly) to the rlimits-only executor.
+
+Differences from a plain ``python3 -c`` run (identical in :class:`SubprocessExecutor`, which runs the same
+program tail): the program's CPU time starts just before ``compile``; at exit, threads are joined, atexit handlers
+run, the program's globals are released and stdout/stderr flushed, but other modules are not torn down and no
+final garbage collection runs (CPython's full finalization in a forked child would copy most of the server's heap).
+The fork server pre-imports a few common standard modules (math, collections, heapq, bisect, re, ...), so a
+program importing them spends less CPU on the import.
 """
 
 from __future__ import annotations
@@ -36,11 +45,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import select
 import socket
 import subprocess
 import threading
 import time
+from concurrent.futures import Future
 from typing import Optional
 
 from .base import Isolation, Limits, RunResult
@@ -60,6 +71,34 @@ class SandboxUnavailable(RuntimeError):
 
 class _SandboxFailure(Exception):
     """The sandbox (not the program) failed during a run."""
+
+
+_spawn_queue: "queue.SimpleQueue[tuple[list[str], dict, Future]]" = queue.SimpleQueue()
+_spawner: Optional[threading.Thread] = None
+_spawner_lock = threading.Lock()
+
+
+def _spawner_loop() -> None:
+    while True:
+        cmd, kwargs, fut = _spawn_queue.get()
+        try:
+            fut.set_result(subprocess.Popen(cmd, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            fut.set_exception(exc)
+
+
+def _popen_from_long_lived_thread(cmd: list[str], **kwargs) -> subprocess.Popen:
+    """``--die-with-parent`` is PR_SET_PDEATHSIG, which fires when the *thread* that started bwrap exits; starting
+    every sandbox from one daemon thread keeps it alive for as long as this process lives, whichever (pool) thread
+    created the executor."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None or not _spawner.is_alive():
+            _spawner = threading.Thread(target=_spawner_loop, name="codegen-ray-sandbox-spawner", daemon=True)
+            _spawner.start()
+    fut: Future = Future()
+    _spawn_queue.put((cmd, kwargs, fut))
+    return fut.result()
 
 
 def bwrap_path() -> Optional[str]:
@@ -127,8 +166,9 @@ class ForkServerExecutor:
         try:
             # stdin/stdout are pipes the server never touches: the program's sys.stdin/sys.stdout objects are made
             # at server start-up for pipes, exactly like a fresh interpreter's with piped stdio.
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          pass_fds=(theirs.fileno(),), start_new_session=True, env={})
+            self._proc = _popen_from_long_lived_thread(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(theirs.fileno(),), start_new_session=True, env={})
         except OSError as exc:
             ours.close()
             theirs.close()
