@@ -229,3 +229,18 @@ def test_long_prompts_with_seeds_batch_independent(kind, workers, ray_session, t
     together = _run(ray_session, w, BASE, prompts, s)
     alone = [_run(ray_session, w, BASE, [p], s)[0] for p in prompts]
     assert [[x.token_ids for x in row] for row in together] == [[x.token_ids for x in row] for row in alone]
+
+
+def test_hf_adapter_eviction_keeps_results(tiny_model_path, adapters):
+    """With room for one adapter, switching A → B → A evicts and reloads A; outputs do not change."""
+    from codegen_ray.generation.hf_backend import HFBackend
+
+    cfg = _gen_cfg()
+    cfg.vllm.max_loras = 1
+    backend = HFBackend(str(tiny_model_path), cfg, "float32")
+    g = SamplingSettings(temperature=0.0, max_tokens=8)
+    first_a = backend.generate_samples(PROMPTS, g, adapters["A"])
+    b = backend.generate_samples(PROMPTS, g, adapters["B"])
+    assert len(backend.loaded_adapters) == 1
+    assert backend.generate_samples(PROMPTS, g, adapters["A"]) == first_a != b
+    assert backend.generate_samples(PROMPTS, g, BASE) != first_a

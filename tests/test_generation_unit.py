@@ -148,3 +148,14 @@ def test_generate_cached_reuses_and_extends(tmp_path):
     other = generate_cached(pool, tmp_path, ck, prompts[:1], SamplingSettings(n=1, temperature=0.7))
     assert (other.generated, other.reused) == (1, 0)
     assert len(read_records(first.path)) == 5 + 10 + 1
+
+
+def test_sampling_from_config():
+    from codegen_ray.generation import sampling_from_config
+
+    cfg = GenerationConfig(n=4, temperature=0.0, top_p=0.9, max_tokens=7, seed=3, stop=["```"])
+    assert sampling_from_config(cfg) == SamplingSettings(n=4, temperature=0.0, top_p=0.9, max_tokens=7, seed=3,
+                                                        stop=("```",))
+    # the reference defaults are LiveCodeBench's
+    assert sampling_from_config(GenerationConfig()) == SamplingSettings(n=1, temperature=0.2, top_p=0.95,
+                                                                       max_tokens=2000, seed=0, stop=())

@@ -3,7 +3,13 @@
 Nothing heavy is imported here; ``make_backend`` and the pool import torch / transformers / vllm / ray on use.
 """
 
-from codegen_ray.generation.base import GenerationBackend, make_backend, resolve_backend_kind, vllm_available
+from codegen_ray.generation.base import (
+    GenerationBackend,
+    make_backend,
+    resolve_backend_kind,
+    sampling_from_config,
+    vllm_available,
+)
 from codegen_ray.generation.cache import CachedGenerations, generate_cached, sampling_hash
 from codegen_ray.generation.pool import GenerationPool, PoolStats
 
@@ -15,6 +21,7 @@ __all__ = [
     "generate_cached",
     "make_backend",
     "resolve_backend_kind",
+    "sampling_from_config",
     "sampling_hash",
     "vllm_available",
 ]

@@ -125,6 +125,18 @@ def make_backend(kind: str, model_path: str, gen_cfg: "GenerationConfig", dtype:
     return HFBackend(model_path, gen_cfg, dtype)
 
 
+def sampling_from_config(gen_cfg: "GenerationConfig") -> SamplingSettings:
+    """The run's sampling settings (generation.n / temperature / top_p / max_tokens / seed / stop)."""
+    return SamplingSettings(
+        n=gen_cfg.n,
+        temperature=gen_cfg.temperature,
+        top_p=gen_cfg.top_p,
+        max_tokens=gen_cfg.max_tokens,
+        seed=gen_cfg.seed,
+        stop=tuple(gen_cfg.stop),
+    )
+
+
 # ----------------------------------------------------------------------------------------------- shared semantics
 def sample_seed(seed: int, question_id: str, sample_index: int) -> int:
     """The seed of sample ``sample_index`` of ``question_id``: stable across processes, runs and machines."""

@@ -29,7 +29,7 @@ from codegen_ray.types import CheckpointRef, Completion, Prompt, SamplingSetting
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_PROMPTS = 32
+DEFAULT_CHUNK_PROMPTS = 64  # prompts per work item written at once (a crash loses at most the items in flight)
 
 
 def sampling_hash(sampling: SamplingSettings) -> str:
