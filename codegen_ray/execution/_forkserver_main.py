@@ -14,8 +14,10 @@
 #
 # Process tree per run (all forks, no exec):
 #   server: unshare(CLONE_NEWPID) (affects its next child only), fork, setns() back to its own PID namespace
-#   --fork-->  C2: pid 1 of the run's new PID namespace; unshare(NS|IPC): fresh tmpfs on /tmp and /dev/shm, a fresh
-#              /proc; monitors the program's CPU and wall time, reports, exits
+#   --fork-->  C2: pid 1 of the run's new PID namespace; unshare(NS|IPC) and a fresh /proc. C2 is forked *ahead*
+#              of its request (while the previous run is still going) and waits for it on its own socketpair;
+#              then: fresh tmpfs on /tmp and /dev/shm, forks the program, monitors its CPU and wall time, reports,
+#              exits
 #   C2  --fork-->  C3: pid 2, the program: fds 0/1/2 = the harness's pipes, rlimits, unprivileged uid, then
 #                  returns to the top level of this script and runs the program like ``python3 -c``.
 # When C2 exits every process left in the run's PID namespace is killed by the kernel.
@@ -101,13 +103,10 @@ def _c3_setup(req, fds, st_w):
 
 def _c2(req, fds):
     """pid 1 of the run's PID namespace: start the program, enforce CPU/wall limits, report, exit (kills the rest)."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
-    _mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
     opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
     _mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
     if os.path.isdir("/dev/shm"):
         _mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     st_r, st_w = os.pipe()
     t0 = time.monotonic()
     pid = os.fork()
@@ -199,12 +198,74 @@ def _c2(req, fds):
     os._exit(0)
 
 
+def _spawn_monitor(own_pid_ns):
+    """Fork the next run's pid 1 ahead of its request. In the server returns ("monitor", pid, socket to hand it the
+    request); in the program's process (much later) returns ("program", (source, status fd))."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = -1
+    try:
+        _check(_libc.unshare(CLONE_NEWPID), "unshare")
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:  # the server (or a failed fork): children from now on in its own PID namespace again
+                _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns")
+    except BaseException:
+        ours.close()
+        theirs.close()
+        raise
+    if pid != 0:
+        theirs.close()
+        return "monitor", pid, ours
+    fds = []
+    try:
+        ours.close()
+        os.close(own_pid_ns)
+        _CTRL.close()
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+        _mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
+        _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        msg, fds, _flags, _addr = socket.recv_fds(theirs, 1 << 16, 8)
+        theirs.close()
+        if not msg or len(fds) != 5:
+            os._exit(0)  # the server is gone (sandbox shutting down)
+        return "program", _c2(json.loads(msg), fds)
+    except BaseException as exc:  # noqa: BLE001 - anything here is a harness failure
+        try:
+            if len(fds) == 5:
+                _send({"harness_error": "setup: %r" % (exc,)}, socket.socket(fileno=fds[4]))
+        finally:
+            os._exit(126)
+
+
+def _refuse(fds, why):
+    chan = socket.socket(fileno=fds[4])
+    try:
+        _send({"harness_error": why}, chan)
+    except OSError:
+        pass
+    chan.close()
+    for fd in fds[:4]:
+        os.close(fd)
+
+
 def _serve():
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     gc.collect()
     gc.freeze()
     _send({"ready": True, "python": sys.version.split()[0]})
+    pending = None
+    spawn_error = ""
     while True:
+        if pending is None:
+            try:
+                spawned = _spawn_monitor(own_pid_ns)
+            except OSError as exc:
+                spawned, spawn_error = None, repr(exc)
+            if spawned is not None:
+                if spawned[0] == "program":
+                    return spawned[1]
+                pending = spawned[1:]
         try:
             msg, fds, _flags, _addr = socket.recv_fds(_CTRL, 1 << 16, 8)
         except OSError:
@@ -216,37 +277,21 @@ def _serve():
             for fd in fds:
                 os.close(fd)
             continue
-        req = json.loads(msg)
-        pid = -1
-        try:
-            _check(_libc.unshare(CLONE_NEWPID), "unshare")
-            try:
-                pid = os.fork()
-            finally:
-                if pid != 0:  # the server (or a failed fork): children from now on in its own PID namespace again
-                    _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns")
-        except OSError as exc:
-            chan = socket.socket(fileno=fds[4])
-            try:
-                _send({"harness_error": "fork: %r" % (exc,)}, chan)
-            except OSError:
-                pass
-            chan.close()
-            for fd in fds[:4]:
-                os.close(fd)
+        if pending is None:
+            _refuse(fds, "cannot prepare the run's namespaces: " + spawn_error)
             continue
-        if pid == 0:
-            try:
-                os.close(own_pid_ns)
-                return _c2(req, fds)
-            except BaseException as exc:  # noqa: BLE001 - anything here is a harness failure
-                try:
-                    _send({"harness_error": "setup: %r" % (exc,)}, socket.socket(fileno=fds[4]))
-                finally:
-                    os._exit(126)
-        for fd in fds:
-            os.close(fd)
-        # C2 is reaped later: its namespaces' teardown happens after the result was sent, off the critical path
+        _pid, sock = pending
+        pending = None
+        try:
+            socket.send_fds(sock, [msg], fds)
+        except OSError as exc:
+            _refuse(fds, "handing the run to its monitor: %r" % (exc,))
+        else:
+            for fd in fds:
+                os.close(fd)
+        finally:
+            sock.close()
+        # finished monitors are reaped later: namespace teardown happens after the result was sent
         _reap()
 
 

@@ -4,9 +4,10 @@ Design. ``bwrap`` starts once per executor with: its own network namespace (noth
 UTS and PID namespaces; a read-only view of the system interpreter's files only (``/usr`` and the merged-/usr
 symlinks -- no /etc, /home, /root, /work, /sys: nothing of the repository, the results, the MLflow database or the
 test data); a private tmpfs ``/tmp``; a cleared environment; ``--die-with-parent``. Inside, a fork server
-(``_forkserver_main.py``) waits on a socket. Per run it calls ``unshare(CLONE_NEWPID)`` and forks: the child is
-pid 1 of a brand-new PID namespace; it makes fresh mount and IPC namespaces with a new tmpfs on ``/tmp`` and
-``/dev/shm`` and a fresh ``/proc``, forks the program (pid 2) and watches its CPU and wall time. The program process
+(``_forkserver_main.py``) waits on a socket. For every run it calls ``unshare(CLONE_NEWPID)`` and forks -- ahead
+of time, while the previous run is still going: the child is pid 1 of a brand-new PID namespace with fresh mount
+and IPC namespaces and a fresh ``/proc``, and waits for its request; then it mounts a new tmpfs on ``/tmp`` and
+``/dev/shm``, forks the program (pid 2) and watches its CPU and wall time. The program process
 gets the harness's pipes as its real fd 0/1/2 (``sys.stdin.buffer``, ``open(0)``, ``/dev/stdin``, ``exit()`` behave
 as on AtCoder), rlimits (RLIMIT_CPU hard kill one second above the limit, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NOFILE,
 RLIMIT_CORE=0, RLIMIT_NPROC), drops to an unprivileged uid used by nothing else, compiles the source (SyntaxError
