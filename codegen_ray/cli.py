@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .errors import UserError
+from .errors import HarnessError, UserError
 
 
 def _sweep_parser(sub) -> None:
@@ -89,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"codegen-ray: {err}", file=sys.stderr)
         return err.exit_code
+    except HarnessError as err:
+        if args.debug:
+            raise
+        print(f"codegen-ray: infrastructure failure: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("codegen-ray: interrupted; finished work is kept and reused on rerun", file=sys.stderr)
         return 130

@@ -112,6 +112,17 @@ def _train_trial(config: dict[str, Any], ctx: TrainingContext) -> None:
     })
 
 
+def _training_postfix(result: dict[str, Any]) -> str:
+    variant = result.get("config", {}).get("trial", {}).get("variant", "")
+    if "num_checkpoints" in result:
+        return f"{variant}: done, {result['num_checkpoints']} checkpoints"
+    if "step" in result:
+        val = result.get("val_loss")
+        return f"{variant}: step {result['step']} epoch {result.get('epoch')}" + (
+            f" val_loss {val:.3f}" if isinstance(val, float) else "")
+    return variant
+
+
 def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: bool = False) -> dict[str, Any]:
     """One Tune trial per variant; returns ``{variant: TrainingResult}`` read back from each output directory."""
     from ray import tune
@@ -135,8 +146,7 @@ def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: boo
     per_trial_cpu = t.num_workers * t.cpus_per_worker
     per_trial_gpu = t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0
     concurrent = cfg.ray.max_concurrent_trials or _max_concurrent(per_trial_cpu, per_trial_gpu, len(trials))
-    bar = _progress_callback(len(trials), "training", progress,
-                             lambda r: f"{r.get('variant')}: {r.get('num_checkpoints')} checkpoints")
+    bar = _progress_callback(len(trials), "training", progress, _training_postfix)
     tuner = tune.Tuner(
         tune.with_resources(tune.with_parameters(_train_trial, ctx=ctx), {"CPU": 0.01}),
         param_space={"trial": tune.grid_search(trials)},
@@ -147,9 +157,15 @@ def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: boo
     errors = [r.error for r in grid if r.error is not None]
     if errors:
         raise HarnessError(f"training failed for {len(errors)} variant(s): {errors[0]}")
+    reused = {r.metrics["variant"]: bool(r.metrics.get("reused")) for r in grid if r.metrics and "variant" in r.metrics}
     out = {}
     for trial in trials:
-        out[trial["variant"]] = read_training_result(Path(trial["output_dir"]))
+        try:
+            out[trial["variant"]] = read_training_result(Path(trial["output_dir"]))
+            out[trial["variant"]].reused = reused.get(trial["variant"], False)
+        except FileNotFoundError:
+            raise HarnessError(f"training of {trial['variant']} ended without a result "
+                               f"(trial stopped early?); rerun to resume from its last checkpoint") from None
     if tracker is not None:
         for name, res in out.items():
             tracker.finish(tracker.child(f"train/{name}", f"train-{name}", {"variant": name}))
@@ -360,11 +376,17 @@ class EvaluationStage:
 
     def evaluations(self) -> list[CheckpointEvaluation]:
         """Every checkpoint's evaluation; a trial that crashed becomes a ``failed`` entry, never a zero."""
+        runs = {(r.metrics["variant"], r.metrics["checkpoint"]): r.metrics for r in self.grid
+                if r.metrics and "checkpoint" in r.metrics}
         out = []
         for ref in self.refs:
             f = self.paths.evaluations_dir / f"{_ckpt_file_stem(ref)}.json"
             if f.is_file():
-                out.append(CheckpointEvaluation.from_json(f.read_text(encoding="utf-8")))
+                ev = CheckpointEvaluation.from_json(f.read_text(encoding="utf-8"))
+                m = runs.get((ev.variant, ev.checkpoint), {})  # what this run did (the file says what was measured)
+                out.append(dataclasses.replace(ev, reused=bool(m.get("reused", 0)),
+                                               generated=int(m.get("generated", 0)),
+                                               reused_generations=int(m.get("reused_generations", 0))))
             else:
                 err = next((str(r.error) for r in self.grid
                             if r.error is not None and r.config["checkpoint"]["variant"] == ref.variant

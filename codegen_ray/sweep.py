@@ -272,6 +272,9 @@ def ray_runtime(cfg: SweepConfig, verbose: bool) -> Iterator[None]:
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_TRAIN_V2_ENABLED", "1")
+    # Ctrl-C must reach us as KeyboardInterrupt (Tune would otherwise swallow it and return a partial grid):
+    # we then shut Ray down, and everything finished so far stays on disk for the rerun.
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
     env = {k: os.environ[k] for k in ("CODEGEN_RAY_CACHE", "VLLM_CPU_KVCACHE_SPACE", "MLFLOW_TRACKING_URI")
            if k in os.environ}
     env.update({"TOKENIZERS_PARALLELISM": "false", "RAY_USAGE_STATS_ENABLED": "0"})

@@ -153,6 +153,16 @@ def _read_checkpoints(ckpt_root: Path, variant: str, config_hash: str) -> list[C
 
 
 # -------------------------------------------------------------------------------------------------------- public
+def _tune_callbacks() -> list:
+    """Inside a Tune trial (the sweep), forward each checkpoint's metrics to Tune (progress, ResultGrid)."""
+    try:
+        from ray.tune.integration.ray_train import TuneReportCallback
+
+        return [TuneReportCallback()]
+    except (ImportError, RuntimeError):  # RuntimeError: not in a Tune session
+        return []
+
+
 def read_training_result(output_dir: Path) -> TrainingResult:
     """The result of a finished :func:`train_variant` run in ``output_dir`` (FileNotFoundError if it did not finish)."""
     marker = Path(output_dir) / COMPLETE_MARKER
@@ -273,6 +283,7 @@ def train_variant(
             storage_path=storage,
             failure_config=FailureConfig(max_failures=tc.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=None),
+            callbacks=_tune_callbacks(),
         ),
     )
     fit_result = trainer.fit()

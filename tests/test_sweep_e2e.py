@@ -1,0 +1,170 @@
+"""End to end: the real sweep (Ray Tune + Ray Train + generation and execution pools + MLflow) on a small
+version of the embedded default, interrupted with SIGINT after the first variant's training, then rerun twice.
+
+One module-scoped run feeds several tests, each checking one property: the outputs' shape, the MLflow runs, the
+resume counters, and that a finished sweep reruns without redoing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from codegen_ray.config import load_config
+from codegen_ray.types import CHECKPOINT_RE
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = [
+    "data.variants[0].max_samples=32",
+    "data.variants[1].max_samples=32",
+    "training.epochs=2",
+    "training.save_steps=3",
+    "training.max_seq_len=512",
+    "generation.max_tokens=48",
+    "execution.timeout_s=2",
+    "ray.max_concurrent_trials=1",  # variants train one after the other, so the interruption lands between them
+]
+
+
+def _overrides(tmp: Path, cache_dir: Path) -> list[str]:
+    return SMALL + [
+        f"output.root={tmp / 'results'}",
+        f"tracking.tracking_uri=sqlite:///{tmp / 'mlflow.db'}",
+        f"model.cache_dir={cache_dir}",
+    ]
+
+
+def _interrupt_after_first_training(tmp: Path, overrides: list[str]) -> int:
+    """Run the CLI in a subprocess; SIGINT it as soon as the first variant's training is complete."""
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONUNBUFFERED": "1"}
+    log = open(tmp / "interrupted.log", "w")
+    proc = subprocess.Popen([sys.executable, str(REPO / "experiments" / "sweep.py"), *overrides],
+                            cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 600
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if list((tmp / "results" / "training").glob("*/*/training_complete.json")):
+                break
+            time.sleep(0.5)
+        assert proc.poll() is None, f"sweep ended before it could be interrupted: {(tmp / 'interrupted.log').read_text()[-3000:]}"
+        proc.send_signal(signal.SIGINT)
+        return proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def sweep_runs(tmp_path_factory, cache_dir, ray_session):
+    from codegen_ray.sweep import run_sweep
+
+    tmp = tmp_path_factory.mktemp("sweep")
+    overrides = _overrides(tmp, cache_dir)
+    rc = _interrupt_after_first_training(tmp, overrides)
+    finished_before = sorted(p.parent.name for p in (tmp / "results" / "training").glob("*/*/training_complete.json"))
+    cfg = load_config(None, overrides)
+    cwd = os.getcwd()
+    os.chdir(tmp)
+    try:
+        first = run_sweep(cfg, progress=False)
+        second = run_sweep(cfg, progress=False)
+    finally:
+        os.chdir(cwd)
+    return {"tmp": tmp, "cfg": cfg, "rc": rc, "finished_before": finished_before, "first": first, "second": second}
+
+
+def test_interrupt_exits_cleanly_with_finished_work_kept(sweep_runs):
+    assert sweep_runs["rc"] == 130, (sweep_runs["tmp"] / "interrupted.log").read_text()[-3000:]
+    assert len(sweep_runs["finished_before"]) >= 1
+
+
+def test_rerun_after_interrupt_does_not_redo_finished_training(sweep_runs):
+    c = sweep_runs["first"].counters
+    done = len(sweep_runs["finished_before"])
+    assert c["trainings_reused"] == done
+    assert c["trainings_run"] == 2 - done
+
+
+def test_second_rerun_reuses_everything(sweep_runs):
+    c = sweep_runs["second"].counters
+    assert c["trainings_run"] == 0 and c["trainings_reused"] == 2
+    assert c["evaluations_run"] == 0 and c["generations_run"] == 0
+    assert c["evaluations_reused"] == len(sweep_runs["second"].results)
+
+
+def test_summary_has_every_checkpoint_and_the_baseline(sweep_runs):
+    tmp = sweep_runs["tmp"]
+    summary = json.loads((tmp / "results" / "livecodebench" / "summary.json").read_text())
+    entries = summary["checkpoints"] + [summary["base"]]
+    assert summary["base"]["step"] == 0
+    for variant in ("deep", "diverse"):
+        names = [e["checkpoint"] for e in entries if e["variant"] == variant]
+        assert len(names) >= 3 and all(CHECKPOINT_RE.match(n) for n in names)
+        assert summary["best_by_variant"][variant].startswith(f"{variant}/checkpoint-step-")
+    for e in entries:
+        for key in ("pass@1", "solved", "total", "val_loss", "step", "epoch"):
+            assert key in e, key
+        assert e["status"] == "ok" and e["total"] == 18
+    assert "contamination" in summary
+    report = (tmp / "results" / "livecodebench" / "report.md").read_text()
+    assert "McNemar" in report and "Wilson" in report
+
+
+def test_outputs_in_the_documented_layout(sweep_runs):
+    lcb = sweep_runs["tmp"] / "results" / "livecodebench"
+    n = len(sweep_runs["first"].results)
+    assert len(list((lcb / "evaluations").glob("*/*_eval_all.json"))) == n
+    assert len(list((lcb / "generations").rglob("*.jsonl"))) == n
+    assert len(list((lcb / "detailed").glob("*/*.json"))) == n
+    run_dir = sweep_runs["first"].output_dir
+    for png in ("pass1_vs_step.png", "loss_curves.png", "solved_matrix.png"):
+        assert (run_dir / png).stat().st_size > 1000
+    eval_all = json.loads(next((lcb / "evaluations").glob("*/base_eval_all.json")).read_text())
+    assert {"output_list", "code_list", "graded_list", "pass@1", "metadata", "question_id"} <= set(eval_all[0])
+
+
+def test_checkpoints_hold_only_the_adapter(sweep_runs):
+    for ckpt in (sweep_runs["tmp"] / "results" / "training").glob("*/*/checkpoints/checkpoint-step-*"):
+        files = {p.name for p in ckpt.iterdir()}
+        assert {"adapter_model.safetensors", "adapter_config.json", "meta.json"} <= files
+        assert not any(f.startswith("model") for f in files)
+
+
+def test_mlflow_has_one_parent_and_no_duplicate_children(sweep_runs):
+    from mlflow import MlflowClient
+
+    tmp, cfg = sweep_runs["tmp"], sweep_runs["cfg"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}")
+    exp = client.get_experiment_by_name(cfg.tracking.experiment)
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    parents = [r for r in runs if r.data.tags.get("codegen_ray.kind") == "sweep"]
+    assert len(parents) == 1
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    trials = [r.data.tags["codegen_ray.trial"] for r in children]
+    assert len(trials) == len(set(trials)), "duplicate nested runs"
+    evals = [r for r in children if r.data.tags.get("stage") == "evaluation"]
+    assert len(evals) == len(sweep_runs["first"].results)
+    assert sorted(r.data.tags["variant"] for r in children if r.data.tags.get("stage") == "training") == [
+        "deep", "diverse"]
+    for r in evals:
+        assert {"variant", "step", "epoch", "checkpoint", "is_best"} <= set(r.data.tags)
+        assert "pass_at_1" in r.data.metrics
+    assert sum(r.data.tags["is_best"] == "true" for r in evals) == 2
+
+
+def test_result_table_and_dataframe(sweep_runs):
+    res = sweep_runs["second"]
+    assert res.ok
+    assert "Pass@1" in res.table and "(base model)" in res.table
+    df = res.to_dataframe()
+    assert len(df) == len(res.results) and {"variant", "checkpoint", "step"} <= set(df.columns)
