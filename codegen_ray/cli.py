@@ -42,6 +42,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _QuietRaylet:
+    """Wraps stdout: lines Ray's driver prints on the raylet's behalf (worker-startup warnings and the like) go to
+    ``<output.root>/ray-driver.log`` instead of the terminal. ``--verbose`` leaves stdout alone."""
+
+    def __init__(self, stream, log_path: Path):
+        self._stream, self._log_path, self._pending = stream, log_path, ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if "(raylet)" in line:
+                with open(self._log_path, "a", encoding="utf-8") as log:
+                    log.write(line + "\n")
+            else:
+                self._stream.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending and "(raylet)" not in self._pending:
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def _run_sweep(args: argparse.Namespace) -> int:
     from .config import load_config
     from .sweep import plan_sweep, run_sweep
@@ -53,7 +81,18 @@ def _run_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(plan_sweep(cfg).describe())
         return 0
-    result = run_sweep(cfg, verbose=args.verbose)
+    stdout = sys.stdout
+    if not args.verbose:
+        try:
+            Path(cfg.output.root).mkdir(parents=True, exist_ok=True)
+            sys.stdout = _QuietRaylet(stdout, Path(cfg.output.root) / "ray-driver.log")
+        except OSError:
+            pass  # the preflight reports an unwritable output.root as a config error
+    try:
+        result = run_sweep(cfg, verbose=args.verbose)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
     print(result.table)
     return 0 if result.ok else 1
 
