@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping, Optional, Sequence
 
 from .contamination import ContaminationSummary
+from .fileio import _file_mode, atomic_write_text  # atomic_write_text is re-exported
 from .stats import Interval, PairedTest, format_p, holm_adjust, mcnemar_exact, paired_bootstrap, wilson_interval
 from .types import BASE_CHECKPOINT_NAME, Problem
 
@@ -390,33 +391,6 @@ def analyse(inp: SweepReportInput) -> SweepAnalysis:
 
 
 # -------------------------------------------------------------------------------------------------- summary.json
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``: readers see the
-    old file or the new one, never a partial one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def _file_mode() -> int:
-    """Mode of a normally created file (0o666 minus the umask); mkstemp's 0o600 would hide reports from others."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _num(x: Optional[float]) -> Optional[float]:

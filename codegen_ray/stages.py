@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Optional
 
 from .config import SweepConfig
 from .errors import HarnessError
+from .fileio import atomic_write_text
 from .types import CheckpointRef, Completion, Outcome, Problem, ProgramVerdict, SamplingSettings
 
 # --------------------------------------------------------------------------------------------------- progress bars
@@ -219,13 +219,6 @@ class EvaluationContext:
     sampling: SamplingSettings
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _ckpt_file_stem(ckpt: CheckpointRef) -> str:
     return ckpt.key.replace("/", "__")
 
@@ -288,14 +281,14 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
                   for qid, vs in sorted(by_problem.items())},
         status="ok", failure=None, isolation=isolation, generated=gen.generated, reused_generations=gen.reused,
     )
-    _atomic_write(eval_file, ev.to_json())
+    atomic_write_text(eval_file, ev.to_json())
     return ev
 
 
 def _failed(base: dict[str, Any], reason: str, eval_file: Path) -> CheckpointEvaluation:
     ev = CheckpointEvaluation(**{"isolation": "", **base}, pass_at={}, solved=0, per_problem={}, outcomes={},
                               status="failed", failure=reason, generated=0, reused_generations=0)
-    _atomic_write(eval_file, ev.to_json())
+    atomic_write_text(eval_file, ev.to_json())
     return ev
 
 
@@ -309,7 +302,7 @@ def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem
                 "tests": [{"index": t.index, "outcome": t.outcome.value, "cpu_time_s": round(t.cpu_time_s, 4),
                            "detail": t.detail} for t in v.tests],
             })
-    _atomic_write(path, json.dumps({"checkpoint": ckpt.key, "programs": records}, indent=1))
+    atomic_write_text(path, json.dumps({"checkpoint": ckpt.key, "programs": records}, indent=1))
 
 
 def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:

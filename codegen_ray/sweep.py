@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -192,6 +191,7 @@ def plan_sweep(cfg: SweepConfig) -> SweepPlan:
     from .train.data import load_variant_rows, split_rows
 
     _check_output_writable(Path(cfg.output.root))
+    _check_ray_address(cfg.ray.address)
     problems = load_problems(cfg.benchmark, base_dir=Path(cfg.source_path).parent if cfg.source_path else None)
     split = selection_split(cfg, problems)
     model_path = resolve_model_path(cfg)
@@ -243,6 +243,35 @@ def _check_output_writable(root: Path) -> None:
         probe.unlink()
     except OSError as err:
         raise ConfigError("output.root", f"{root} is not writable: {err.strerror or err}") from None
+
+
+def _check_ray_address(address: Optional[str], timeout_s: float = 5.0) -> None:
+    """A cluster to join must answer now: ``ray.init`` would otherwise retry an unreachable address for minutes."""
+    if not address or address == "local":
+        return
+    target: Optional[str] = address
+    if address == "auto":
+        try:
+            from ray._private.services import canonicalize_bootstrap_address
+
+            target = canonicalize_bootstrap_address("auto")
+        except Exception as err:  # noqa: BLE001 - Ray raises ConnectionError/ValueError variants here
+            raise ConfigError("ray.address", f"auto: no running Ray cluster found ({str(err).splitlines()[0]})") from None
+        if target is None:
+            raise ConfigError("ray.address", "auto: no running Ray cluster found (start one with `ray start --head`)")
+    if "://" in target and not target.startswith("ray://"):
+        return  # another scheme (e.g. a hosted service): Ray resolves it
+    hostport = target.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError("ray.address", f"expected auto, host:port or ray://host:port, got {address!r}")
+    import socket
+
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise ConfigError("ray.address", f"cannot reach Ray at {address!r} ({host}:{port}: "
+                          f"{err.strerror or type(err).__name__})") from None
 
 
 def _check_model(cfg: SweepConfig, model_path: str) -> None:
@@ -362,9 +391,9 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def copy_latest(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    from .fileio import atomic_write_text
+
+    atomic_write_text(dst, src.read_text(encoding="utf-8"))
 
 
 __all__ = ["SweepConfig", "SweepPaths", "SweepPlan", "SweepResult", "plan_sweep", "run_sweep", "UserError",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..fileio import atomic_write_text
 from ..types import Outcome, Problem, ProgramVerdict
 
 PROBLEM_FIELDS = (
@@ -24,23 +24,8 @@ PROBLEM_FIELDS = (
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 4) -> Path:
-    """Write JSON to a temp file in the target directory, fsync, then ``os.replace`` — never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=indent)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    """Write JSON atomically (temp file, fsync, ``os.replace``) — never a half-written file."""
+    return atomic_write_text(path, json.dumps(obj, indent=indent))
 
 
 def _iso(date: str) -> str:

@@ -18,14 +18,14 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from ..config import SweepConfig, VariantConfig
+from ..fileio import atomic_write_text
 from ..errors import ConfigError, DataError, UserError
 from ..types import CHECKPOINT_RE, CheckpointRef
 from .data import LoadReport, load_variant_rows, split_rows, write_splits
@@ -316,7 +316,5 @@ def train_variant(
         config_hash=fingerprint,
         wall_s=time.perf_counter() - t_start,
     )
-    tmp_marker = marker.with_suffix(".json.tmp")
-    tmp_marker.write_text(json.dumps(result.to_json(), indent=2))
-    os.replace(tmp_marker, marker)
+    atomic_write_text(marker, json.dumps(result.to_json(), indent=2))
     return result
