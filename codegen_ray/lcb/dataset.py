@@ -153,11 +153,23 @@ def download_release(repo_id: str, release: str, cache_dir: str | None = None) -
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line_number, record)`` for every non-blank line; malformed JSON → DataError naming file and line."""
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, "rb")
     except OSError as err:
         raise DataError(str(path), f"cannot read: {err}") from None
     with f:
-        for lineno, line in enumerate(f, start=1):
+        lineno = 0
+        while True:
+            try:
+                raw = f.readline()
+            except OSError as err:
+                raise DataError(str(path), f"cannot read: {err.strerror or err}", lineno + 1) from None
+            if not raw:
+                break
+            lineno += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(str(path), f"not valid UTF-8 ({err.reason} at byte {err.start})", lineno) from None
             if not line.strip():
                 continue
             try:

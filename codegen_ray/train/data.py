@@ -267,16 +267,19 @@ def load_variant_rows(cfg: SweepConfig, variant: VariantConfig, report: LoadRepo
     report = report if report is not None else LoadReport(source=display)
     report.source = display
     examples: list[ChatExample] = []
-    for line, obj, error in rows:
-        report.rows_read += 1
-        try:
-            if error is not None:
-                raise _BadRowError(error)
-            messages = normalise_row(obj, variant)
-        except _BadRowError as err:
-            report.bad_rows.append(BadRow(display, line, str(err)))
-            continue
-        examples.append(ChatExample(messages=messages, source=f"{display}:{line}"))
+    try:
+        for line, obj, error in rows:
+            report.rows_read += 1
+            try:
+                if error is not None:
+                    raise _BadRowError(error)
+                messages = normalise_row(obj, variant)
+            except _BadRowError as err:
+                report.bad_rows.append(BadRow(display, line, str(err)))
+                continue
+            examples.append(ChatExample(messages=messages, source=f"{display}:{line}"))
+    except OSError as err:  # unreadable file (permissions, I/O error): a user error naming the file
+        raise DataError(display, f"cannot read: {err.strerror or err}") from None
     if report.bad_rows:
         listed = "; ".join(str(b) for b in report.bad_rows[:MAX_LISTED_BAD_ROWS])
         more = report.num_bad - MAX_LISTED_BAD_ROWS
