@@ -133,6 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"codegen-ray: infrastructure failure: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # e.g. the results directory became unwritable or the disk filled up mid-run
+        if args.debug:
+            raise
+        print(f"codegen-ray: file system error: {err}; finished work is kept and reused on rerun", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("codegen-ray: interrupted; finished work is kept and reused on rerun", file=sys.stderr)
         return 130

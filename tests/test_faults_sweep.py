@@ -1,0 +1,89 @@
+"""The whole sweep (Tune training and evaluation trials, shared pools) on a very small version of the embedded
+default, run twice in-process into two output roots:
+
+* determinism: the same config and seed give an identical summary.json (timestamps and durations live under the
+  ``volatile`` key, which ``load_summary`` drops);
+* a results directory that cannot be written at the end of a run: the CLI prints one clear line naming the path and
+  exits 1, and everything finished before (training, generations, evaluations, the previous summary) is intact.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from codegen_ray.config import load_config
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+TINY = [
+    "data.variants[0].max_samples=16",
+    "data.variants[1].max_samples=16",
+    "training.epochs=1",
+    "training.save_steps=2",
+    "training.max_seq_len=384",
+    "generation.max_tokens=32",
+    "execution.timeout_s=2",
+    "tracking.enabled=false",
+]
+
+
+def _overrides(root: Path, cache_dir: Path) -> list[str]:
+    return TINY + [f"output.root={root}", f"model.cache_dir={cache_dir}"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(ray_session, tmp_path_factory, cache_dir):
+    from codegen_ray.sweep import run_sweep
+
+    tmp = tmp_path_factory.mktemp("faults_sweep")
+    out = {}
+    for name in ("a", "b"):
+        cfg = load_config(None, _overrides(tmp / name, cache_dir))
+        out[name] = run_sweep(cfg, progress=False)
+    out["tmp"] = tmp
+    return out
+
+
+def test_same_config_and_seed_give_identical_summary(two_runs):
+    from codegen_ray.report import load_summary
+
+    a, b = two_runs["a"], two_runs["b"]
+    assert a.ok and b.ok
+    assert a.counters["trainings_run"] == b.counters["trainings_run"] == 2  # nothing shared between the roots
+    assert a.summary_path != b.summary_path
+    sa, sb = load_summary(a.summary_path), load_summary(b.summary_path)
+    assert sa == sb
+    assert "volatile" in load_summary(a.summary_path, include_volatile=True)
+    assert a.table == b.table
+
+
+def test_unwritable_results_directory_fails_clearly_and_keeps_finished_work(two_runs, cache_dir, tmp_path,
+                                                                          monkeypatch):
+    from codegen_ray import cli
+
+    root = two_runs["tmp"] / "b"
+    res = two_runs["b"]
+    keep = {p: p.read_bytes() for p in root.rglob("*")
+            if p.is_file() and p.suffix in (".json", ".jsonl", ".safetensors") and "runs" not in p.parts}
+    assert res.summary_path in keep and any(p.name == "adapter_model.safetensors" for p in keep)
+    # The run's report directory cannot be created (a file is in the way: as root, permissions would not stop us).
+    shutil.rmtree(res.output_dir)
+    res.output_dir.write_text("in the way")
+    # stderr as a plain file (Tune pickles the progress bar, which holds sys.stderr; pytest's capture objects
+    # do not pickle); progress bars are the lines ending in trials.
+    log = tmp_path / "stderr.txt"
+    with open(log, "w", encoding="utf-8") as fh:
+        monkeypatch.setattr(sys, "stderr", fh)
+        rc = cli.main(["sweep", *_overrides(root, cache_dir)])
+        monkeypatch.undo()
+    err = [line for line in log.read_text().replace("\r", "\n").splitlines()
+           if line.strip() and not line.rstrip().endswith(("trial/s]", "trial]")) and "%|" not in line]
+    assert rc == 1
+    assert len(err) == 1 and str(res.output_dir) in err[0] and "Traceback" not in err[0], err
+    for p, data in keep.items():
+        assert p.is_file() and p.read_bytes() == data, p
+    assert not [p for p in root.rglob("*.tmp")]
