@@ -168,3 +168,18 @@ def test_result_table_and_dataframe(sweep_runs):
     assert "Pass@1" in res.table and "(base model)" in res.table
     df = res.to_dataframe()
     assert len(df) == len(res.results) and {"variant", "checkpoint", "step"} <= set(df.columns)
+
+
+def test_dry_run_plan_matches_what_ran(sweep_runs, capsys):
+    from codegen_ray.cli import main
+    from codegen_ray.sweep import plan_sweep
+
+    plan = plan_sweep(sweep_runs["cfg"])
+    for vp in plan.variants:
+        ran = sorted(r.checkpoint for r in sweep_runs["first"].results if r.variant == vp.name)
+        assert sorted(vp.expected_checkpoints) == ran
+    assert plan.num_eval_trials == len(sweep_runs["first"].results)
+    assert main(["sweep", "--dry-run", *_overrides(sweep_runs["tmp"] / "dry", Path(sweep_runs["cfg"].model.cache_dir))]) == 0
+    out = capsys.readouterr().out
+    assert f"evaluation trials: {plan.num_eval_trials}" in out and "checkpoint-step-" in out
+    assert not (sweep_runs["tmp"] / "dry" / "results" / "training").exists()  # a dry run trains nothing

@@ -142,7 +142,10 @@ def build_model(tokenizer):
         torch_dtype="float32",
         **MODEL_SHAPE,
     )
-    model = Qwen2ForCausalLM(config)
+    # transformers' default init draws from the global RNG; fork_rng gives the caller its state back untouched
+    # (every weight is overwritten from the private generator below anyway).
+    with torch.random.fork_rng(devices=[]):
+        model = Qwen2ForCausalLM(config)
     gen = torch.Generator().manual_seed(SEED)
     with torch.no_grad():
         for name, param in sorted(model.named_parameters()):
