@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -184,8 +185,20 @@ def _expected_checkpoints(training, train_rows: int) -> tuple[int, list[str]]:
     return sched.total_steps, names
 
 
+def _prepare_ray_auth(cfg: SweepConfig) -> None:
+    """`ray start` (Ray >= 2.59) enables token auth and writes ~/.ray/auth_token, but a driver sends the token only
+    when RAY_AUTH_MODE=token is set *before ray is imported*; without it, joining that cluster fails as "cannot
+    connect". (Under `ray job submit` the job's environment already carries it.)"""
+    if cfg.ray.address and "RAY_AUTH_MODE" not in os.environ and (Path.home() / ".ray" / "auth_token").is_file():
+        if "ray" in sys.modules:
+            log.warning("ray was imported before the sweep: set RAY_AUTH_MODE=token yourself to join a token-auth "
+                        "cluster")
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
 def plan_sweep(cfg: SweepConfig) -> SweepPlan:
     """Preflight: resolve data, benchmark, model and tokenizer without Ray. Raises UserError on any bad input."""
+    _prepare_ray_auth(cfg)
     from .contamination import TrainingRowText, find_contamination
     from .lcb.dataset import load_problems
     from .train.data import load_variant_rows, split_rows
