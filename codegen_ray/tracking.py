@@ -57,7 +57,8 @@ class Tracker:
     def start(cls, cfg: SweepConfig, run_key: str, config_text: str) -> "Tracker":
         client = _client(resolve_tracking_uri(cfg))
         exp = client.get_experiment_by_name(cfg.tracking.experiment)
-        exp_id = exp.experiment_id if exp is not None else client.create_experiment(cfg.tracking.experiment)
+        exp_id = exp.experiment_id if exp is not None else client.create_experiment(
+            cfg.tracking.experiment, artifact_location=_artifact_location(resolve_tracking_uri(cfg)))
         found = client.search_runs(
             [exp_id], filter_string=f"tags.`{TAG_RUN_KEY}` = '{run_key}' and tags.`{TAG_KIND}` = 'sweep'",
             max_results=1,
@@ -138,6 +139,15 @@ class Tracker:
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         self.client.set_terminated(run_id, status=status)
+
+
+def _artifact_location(uri: str) -> Optional[str]:
+    """With a sqlite store, artifacts go next to the database (``mlruns/`` beside ``mlflow.db``), not into whatever
+    the working directory happens to be; other stores keep their server's default."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix):
+        return (Path(uri[len(prefix):]).parent / "mlruns").as_uri()
+    return None
 
 
 def _client(uri: str):
