@@ -56,6 +56,15 @@ class GeneratedSample:
     token_ids: tuple[int, ...]
 
 
+class SampleBackendMixin:
+    """``generate`` for backends that implement ``generate_samples`` (completions plus token ids)."""
+
+    def generate(
+        self, prompts: Sequence[Prompt], sampling: SamplingSettings, checkpoint: CheckpointRef
+    ) -> list[list[Completion]]:
+        return [[s.completion for s in row] for row in self.generate_samples(prompts, sampling, checkpoint)]
+
+
 def repeat_greedy(
     prompts: Sequence[Prompt], n: int, first: dict[int, GeneratedSample]
 ) -> list[list[GeneratedSample]]:

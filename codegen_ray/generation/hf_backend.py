@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from codegen_ray.generation.base import (
     GeneratedSample,
+    SampleBackendMixin,
     adapter_fingerprint,
     encode_prompt,
     find_stop,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-class HFBackend:
+class HFBackend(SampleBackendMixin):
     """Generation with transformers (+ peft for adapters). One instance keeps one base model loaded."""
 
     name = "hf"
@@ -104,11 +105,6 @@ class HFBackend:
         return list(self._adapters.values())
 
     # -------------------------------------------------------------------------------------------- generation
-    def generate(
-        self, prompts: Sequence[Prompt], sampling: SamplingSettings, checkpoint: CheckpointRef
-    ) -> list[list[Completion]]:
-        return [[s.completion for s in row] for row in self.generate_samples(prompts, sampling, checkpoint)]
-
     def generate_samples(
         self, prompts: Sequence[Prompt], sampling: SamplingSettings, checkpoint: CheckpointRef
     ) -> list[list[GeneratedSample]]:

@@ -21,7 +21,13 @@ import logging
 import os
 from typing import TYPE_CHECKING, Sequence
 
-from codegen_ray.generation.base import GeneratedSample, adapter_fingerprint, encode_prompt, repeat_greedy, sample_seed
+from codegen_ray.generation.base import (
+    GeneratedSample,
+    SampleBackendMixin,
+    adapter_fingerprint,     encode_prompt,
+    repeat_greedy,
+    sample_seed,
+)
 from codegen_ray.types import CheckpointRef, Completion, Prompt, SamplingSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +42,7 @@ def _cpu_platform() -> bool:
     return bool(current_platform.is_cpu())
 
 
-class VllmBackend:
+class VllmBackend(SampleBackendMixin):
     """Generation with one vLLM engine (multi-LoRA)."""
 
     name = "vllm"
@@ -87,11 +93,6 @@ class VllmBackend:
             self._registry[fingerprint] = entry
             log.info("registered LoRA %s (id %d) -> %s", entry[0], int_id, checkpoint.adapter_path)
         return LoRARequest(entry[0], entry[1], os.path.realpath(checkpoint.adapter_path))
-
-    def generate(
-        self, prompts: Sequence[Prompt], sampling: SamplingSettings, checkpoint: CheckpointRef
-    ) -> list[list[Completion]]:
-        return [[s.completion for s in row] for row in self.generate_samples(prompts, sampling, checkpoint)]
 
     def generate_samples(
         self, prompts: Sequence[Prompt], sampling: SamplingSettings, checkpoint: CheckpointRef
