@@ -109,6 +109,14 @@ def test_bad_samples_are_data_errors_and_write_nothing(tmp_path, problems_file, 
     assert sorted(os.listdir(tmp_path)) == ["problems.jsonl", "samples.jsonl"]  # no output, no temp file
 
 
+def test_non_utf8_samples_name_file_and_line(tmp_path, problems_file):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_bytes(b'{"question_id": "abc361_a", "code_list": ["print(3)"]}\n{"question_id": "\xff"}\n')
+    with pytest.raises(DataError, match=r"samples.jsonl:2: not valid UTF-8"):
+        grade_samples(problems_file, samples, tmp_path / "out.json", CFG, workers=1, executor_factory=local_factory)
+    assert sorted(os.listdir(tmp_path)) == ["problems.jsonl", "samples.jsonl"]
+
+
 def test_missing_problems_file(tmp_path):
     samples = write_samples(tmp_path / "s.jsonl", [{"question_id": "x", "code_list": ["1"]}])
     with pytest.raises(DataError, match="no such file"):

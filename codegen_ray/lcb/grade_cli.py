@@ -7,7 +7,6 @@ All input is validated before anything runs; the output is written atomically, s
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 from collections import Counter
@@ -20,7 +19,7 @@ from ..errors import DataError
 from ..execution.base import Executor
 from ..types import Outcome, Problem, ProgramVerdict
 from .compat import write_eval_all
-from .dataset import load_problems_file
+from .dataset import iter_records, load_problems_file
 from .extraction import extract_code
 from .grading import GradingOptions, grade_program
 from .metrics import PassAtKTable, counts_from_verdicts, pass_at_k_table
@@ -77,35 +76,26 @@ def read_samples(path: str | os.PathLike, problems: dict[str, Problem]) -> list[
         raise DataError(str(path), "no such file")
     out: list[SampleSet] = []
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise DataError(str(path), f"malformed JSON: {err.msg}", lineno) from None
-            if not isinstance(obj, dict):
-                raise DataError(str(path), "expected a JSON object", lineno)
-            if "question_id" not in obj:
-                raise DataError(str(path), "missing field question_id", lineno)
-            qid = str(obj["question_id"])
-            if qid not in problems:
-                raise DataError(str(path), f"unknown question_id {qid!r}", lineno)
-            if qid in seen:
-                raise DataError(str(path), f"question_id {qid!r} repeats line {seen[qid]}", lineno)
-            seen[qid] = lineno
-            if "code_list" not in obj and "output_list" not in obj:
-                raise DataError(str(path), "missing field code_list (or output_list)", lineno)
-            if "code_list" in obj:
-                codes = _string_list(obj["code_list"], path, lineno, "code_list")
-                outputs = _string_list(obj["output_list"], path, lineno, "output_list") if "output_list" in obj else codes
-                if len(outputs) != len(codes):
-                    raise DataError(str(path), "output_list and code_list differ in length", lineno)
-            else:
-                outputs = _string_list(obj["output_list"], path, lineno, "output_list")
-                codes = tuple(extract_code(o) for o in outputs)
-            out.append(SampleSet(qid, outputs, codes, lineno))
+    for lineno, obj in iter_records(path):  # names file and line for non-UTF-8 bytes, bad JSON, non-objects
+        if "question_id" not in obj:
+            raise DataError(str(path), "missing field question_id", lineno)
+        qid = str(obj["question_id"])
+        if qid not in problems:
+            raise DataError(str(path), f"unknown question_id {qid!r}", lineno)
+        if qid in seen:
+            raise DataError(str(path), f"question_id {qid!r} repeats line {seen[qid]}", lineno)
+        seen[qid] = lineno
+        if "code_list" not in obj and "output_list" not in obj:
+            raise DataError(str(path), "missing field code_list (or output_list)", lineno)
+        if "code_list" in obj:
+            codes = _string_list(obj["code_list"], path, lineno, "code_list")
+            outputs = _string_list(obj["output_list"], path, lineno, "output_list") if "output_list" in obj else codes
+            if len(outputs) != len(codes):
+                raise DataError(str(path), "output_list and code_list differ in length", lineno)
+        else:
+            outputs = _string_list(obj["output_list"], path, lineno, "output_list")
+            codes = tuple(extract_code(o) for o in outputs)
+        out.append(SampleSet(qid, outputs, codes, lineno))
     if not out:
         raise DataError(str(path), "no samples")
     return out
