@@ -377,8 +377,7 @@ class SweepConfig:
         data = self.to_dict()
         if sections is not None:
             data = {k: data[k] for k in sections}
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
+        return stable_hash(data)
 
     def training_for(self, variant: VariantConfig) -> TrainingConfig:
         """The training hyperparameters a variant actually uses (shared ones plus allowed overrides)."""
@@ -396,6 +395,11 @@ class SweepConfig:
     @property
     def cache_dir(self) -> Path:
         return Path(os.path.expanduser(os.environ.get("CODEGEN_RAY_CACHE", self.model.cache_dir)))
+
+
+def stable_hash(data: Any) -> str:
+    """Short sha256 of JSON-able data with sorted keys: the same on every machine and run."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 # ----------------------------------------------------------------------------------------------------- validators

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,25 +390,16 @@ class EvaluationStage:
                     backend="", isolation="", generated=0, reused_generations=0))
         return out
 
-    def best_from_grid(self, selection_ids: Optional[frozenset[str]]) -> dict[str, dict[str, Any]]:
-        """Best trial per variant from the ResultGrid: highest selection Pass@1, then earlier step, then lower
-        val loss. Failed trials never win."""
-        evals = {(e.variant, e.checkpoint): e for e in self.evaluations()}
-        best: dict[str, tuple] = {}
-        for r in self.grid:
-            if r.error is not None or not r.metrics or r.metrics.get("failed", 1):
-                continue
-            m = r.metrics
-            if m["variant"] == "base":
-                continue
-            ev = evals[(m["variant"], m["checkpoint"])]
-            ids = selection_ids or frozenset(ev.per_problem)
-            score = sum(ev.per_problem[q] for q in ids) / len(ids)
-            val = m["val_loss"] if m["val_loss"] == m["val_loss"] else math.inf
-            key = (-score, m["step"], val)
-            if m["variant"] not in best or key < best[m["variant"]][0]:
-                best[m["variant"]] = (key, m)
-        return {v: m for v, (_, m) in best.items()}
+    def best_from_grid(self, results_by_key: dict[str, Any]) -> dict[str, Any]:
+        """Best checkpoint per variant among the ResultGrid's successful trials, ranked by
+        :func:`codegen_ray.report.choose_best` (highest selection Pass@1, then earlier step, then lower val loss).
+        ``results_by_key``: the sweep's CheckpointResults (split applied) by key. Failed trials never win."""
+        from .report import choose_best
+
+        finished = [results_by_key[f"{m['variant']}/{m['checkpoint']}"] for m in
+                    (r.metrics for r in self.grid if r.error is None and r.metrics and not r.metrics.get("failed", 1))
+                    if m["variant"] != "base"]
+        return choose_best(finished)
 
 
 # ------------------------------------------------------------------------------------------------------- outputs
@@ -448,9 +438,7 @@ def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, start
     results = [_to_result(ev) for ev in evals]
     if plan.split is not None:
         results = rp.apply_split(results, plan.split)
-    by_key = {r.key: r for r in results}
-    grid_best = stage.best_from_grid(plan.split.selection_ids if plan.split else None)
-    best = {v: by_key[f"{v}/{m['checkpoint']}"] for v, m in sorted(grid_best.items())}
+    best = stage.best_from_grid({r.key: r for r in results})
     run_dir = paths.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     contamination_file = write_contamination_jsonl(run_dir / "contamination.jsonl", plan.contamination)

@@ -11,7 +11,6 @@ generations and evaluations; ``results/livecodebench/summary.json`` always holds
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import BUILTIN_TINY_MODEL, SweepConfig
+from .config import BUILTIN_TINY_MODEL, SweepConfig, stable_hash
 from .errors import ConfigError, UserError
 from .types import CheckpointRef, Problem, SamplingSettings
 
@@ -42,7 +41,7 @@ def _strip_resources(d: dict[str, Any]) -> dict[str, Any]:
 def training_key(cfg: SweepConfig) -> str:
     data = {s: getattr(cfg, s) for s in _TRAIN_SECTIONS}
     blob = {k: _strip_resources(dataclasses.asdict(v)) for k, v in data.items()}
-    return _hash(blob)
+    return stable_hash(blob)
 
 
 def evaluation_key(cfg: SweepConfig) -> str:
@@ -52,13 +51,7 @@ def evaluation_key(cfg: SweepConfig) -> str:
         "generation": _strip_resources({k: v for k, v in dataclasses.asdict(cfg.generation).items() if k != "vllm"}),
         "execution": _strip_resources(dataclasses.asdict(cfg.execution)),
     }
-    return _hash(blob)
-
-
-def _hash(blob: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return stable_hash(blob)
 
 
 @dataclass(frozen=True)

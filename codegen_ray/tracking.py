@@ -13,7 +13,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from .config import SweepConfig
 
@@ -115,17 +115,6 @@ class Tracker:
         ]
         if batch:
             self.client.log_batch(run_id, metrics=batch)
-
-    def log_metric_series(self, run_id: str, key: str, points: Iterable[tuple[int, float]]) -> None:
-        """Replace-safe: a series is logged only when the run does not have that metric yet (idempotent reruns)."""
-        from mlflow.entities import Metric
-
-        client = self.client
-        if key in client.get_run(run_id).data.metrics:
-            return
-        batch = [Metric(key=key, value=float(v), timestamp=0, step=int(s)) for s, v in points if v is not None]
-        for i in range(0, len(batch), 900):
-            client.log_batch(run_id, metrics=batch[i:i + 900])
 
     def log_artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
         self.client.log_artifact(run_id, str(path), artifact_path)
