@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 import sys
@@ -12,7 +13,10 @@ import pytest
 
 from codegen_ray.assets import BUILTIN_BENCHMARK_PATH, BUILTIN_DATA_NAMES, DATA_DIR, builtin_data_path
 from codegen_ray.assets import make_data
+from codegen_ray.assets.bench_problems import BENCH_PROBLEMS
+from codegen_ray.assets.families import FAMILIES, FAMILY_BY_NAME
 from codegen_ray.errors import ConfigError
+from codegen_ray.lcb.grading import compare_stdout
 from codegen_ray.lcb.records import decode_private_tests, encode_private_tests, problem_from_record
 from codegen_ray.types import Outcome
 from codegen_ray.types import TestType as CaseType
@@ -252,3 +256,60 @@ def test_training_rows_share_no_13_gram_with_the_benchmark(name):
         if any(tuple(t[j:j + n]) in grams for j in range(len(t) - n + 1)):
             flagged.append(i)
     assert flagged == []
+
+
+# ------------------------------------------------------------------------------------------------------ families
+FAMILY_SEEDS = 300  # tasks drawn per family (seeds 0..299 of random.Random) by the tests below
+
+
+def test_family_names_match_the_tasks_they_draw():
+    assert set(FAMILY_BY_NAME.values()) == set(FAMILIES) and len(FAMILY_BY_NAME) == len(FAMILIES)
+    for name, family in FAMILY_BY_NAME.items():
+        assert {family(random.Random(seed)).family for seed in range(20)} == {name}
+    assert {p.family for p in BENCH_PROBLEMS} <= set(FAMILY_BY_NAME)
+
+
+def _passes(code: str, tests) -> bool:
+    """``code`` prints the expected output (LiveCodeBench's comparison rules) on every test, run in-process."""
+    for t in tests:
+        try:
+            out = make_data.run_inline(code, t.input)
+        except Exception:  # noqa: BLE001 - a failing candidate, whatever it raised
+            return False
+        if not compare_stdout(out, t.output):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("bench", BENCH_PROBLEMS, ids=lambda p: f"{p.question_id}-{p.family}")
+def test_every_benchmark_problem_is_solved_by_a_program_its_family_teaches(bench, problems):
+    """Known answer: some task of the named family carries a program that passes ALL of the problem's public and
+    private tests; and the tests are not trivially passed (the problem's broken program fails them where it can
+    run in-process: wrong answer, runtime error, compile error; the one labelled accepted passes)."""
+    p = problems[bench.question_id]
+    assert len(p.tests) >= 9
+    family = FAMILY_BY_NAME[bench.family]
+    verdicts: dict[str, bool] = {}
+    for seed in range(FAMILY_SEEDS):
+        code = family(random.Random(seed)).code
+        if code not in verdicts:
+            verdicts[code] = _passes(code, p.tests)
+        if verdicts[code]:
+            break
+    assert any(verdicts.values()), f"no {bench.family} task in {FAMILY_SEEDS} seeds solves {bench.question_id}"
+    if bench.broken_outcome == "accepted":
+        assert _passes(bench.broken, p.tests)
+    elif bench.broken_outcome in ("wrong_answer", "runtime_error", "compile_error"):
+        assert not _passes(bench.broken, p.tests)
+
+
+def test_every_family_variant_has_at_least_three_phrasings():
+    """A tiny model trained on one wording per skill memorises the wording: each program (variant and parameters)
+    comes with at least three different stories."""
+    for name, family in FAMILY_BY_NAME.items():
+        stories: dict[str, set[str]] = {}
+        for seed in range(2000):
+            task = family(random.Random(seed))
+            stories.setdefault(task.code, set()).add(task.story)
+        thin = {code: len(s) for code, s in stories.items() if len(s) < 3}
+        assert not thin, (name, thin)

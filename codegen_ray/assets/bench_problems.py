@@ -1,9 +1,11 @@
-"""The builtin mini benchmark: AtCoder-style easy stdin problems written by this project.
+"""The builtin mini benchmark, a pure data table: AtCoder-style easy stdin problems written by this project.
 
 Each problem has a reference program (trusted, ours), hand-picked public inputs and a seeded generator for private
 inputs; expected outputs are produced by running the reference program in-process (``make_data.run_inline``).
 Contest numbers start at 901 so ids never collide with real AtCoder contests. Each problem also carries one
-deliberately broken program and the verdict it must get, used by the grading and sandbox tests.
+deliberately broken program and the verdict it must get, used by the grading and sandbox tests, and names the
+training task family (``families.py``, its ``Task.family`` string) whose programs solve it: the benchmark teaches
+nothing itself, but every skill it asks for is one the builtin training data teaches in other words.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ class BenchProblem:
     broken: str
     broken_outcome: str
     explanation: str = ""  # for sample 1
+    family: str = ""  # the training task family that teaches this skill (Task.family); required
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            raise ValueError(f"abc{self.number}_a: BenchProblem.family must name a task family")
 
     @property
     def question_id(self) -> str:
@@ -71,7 +78,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n = int(input())\na = list(map(int, input().split()))\nprint(sum(x for x in a if x % 2 == 0))\n",
           ("5\n1 2 3 4 5\n", "3\n7 9 11\n"), _gen_list(30, 1, 1000),
           "n = int(input())\na = list(map(int, input().split()))\nprint(sum(x for x in a if x % 2 == 1))\n",
-          "wrong_answer", "The even numbers are 2 and 4, and 2 + 4 = 6."),
+          "wrong_answer", "The even numbers are 2 and 4, and 2 + 4 = 6.", family="sum"),
         P(902, "2024-07-13T00:00:00", "Capital Letters",
           "You are given a string S consisting of uppercase and lowercase English letters.\nHow many characters of S are uppercase letters?",
           "S", "Print the number of uppercase letters in S.",
@@ -79,7 +86,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "s = input().strip()\nprint(sum(1 for c in s if c.isupper()))\n",
           ("AtCoder\n", "abc\n"), lambda r: _word(r, 1, 60, string.ascii_letters) + "\n",
           "s = input().strip()\nprint(sum(1 for c in s if c.isupper())\n",
-          "compile_error", "The uppercase letters are A and C."),
+          "compile_error", "The uppercase letters are A and C.", family="case"),
         P(903, "2024-07-20T00:00:00", "Highest Tower",
           "There are N towers in a row. The i-th tower from the left has a height of H_i.\nPrint the position (counted from 1) of the highest tower. If several towers share the largest height, print the leftmost one.",
           "N\nH_1 H_2 \\ldots H_N", "Print the answer.",
@@ -87,7 +94,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n = int(input())\nh = list(map(int, input().split()))\nprint(h.index(max(h)) + 1)\n",
           ("4\n3 8 2 8\n", "1\n5\n"), _gen_list(20, 1, 10),
           "n = int(input())\nh = list(map(int, input().split()))\nbest = 0\nfor i in range(n):\n    if h[i] > h[best]:\n        best = i\nprint(best + 1)\n",
-          "accepted", "The highest towers are the 2nd and the 4th; the leftmost one is the 2nd."),
+          "accepted", "The highest towers are the 2nd and the 4th; the leftmost one is the 2nd.", family="argmax"),
         P(904, "2024-07-27T00:00:00", "Mean Score",
           "N people took an exam. The i-th person scored A_i points.\nPrint the mean score of the N people, rounded to exactly two digits after the decimal point.",
           "N\nA_1 A_2 \\ldots A_N", "Print the mean score with exactly two digits after the decimal point.",
@@ -96,7 +103,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n = int(input())\na = list(map(int, input().split()))\nprint(f'{sum(a) / n:.2f}')\n",
           ("3\n70 80 95\n", "2\n100 100\n"), _gen_mean,
           "n = int(input())\na = list(map(int, input().split()))\nprint(sum(a) // n)\n",
-          "wrong_answer", "The mean is 245 / 3 = 81.666..., which is 81.67 after rounding."),
+          "wrong_answer", "The mean is 245 / 3 = 81.666..., which is 81.67 after rounding.", family="average"),
         P(905, "2024-08-03T00:00:00", "Stopwatch",
           "A stopwatch shows T seconds.\nConvert T to hours, minutes and seconds and print it in the form HH:MM:SS, where each of HH, MM and SS has exactly two digits (with a leading zero if needed).",
           "T", "Print the time in the form HH:MM:SS.",
@@ -104,7 +111,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "t = int(input())\nprint(f'{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}')\n",
           ("3725\n", "59\n"), lambda r: f"{r.choice([r.randint(0, 86399), r.randint(0, 600)])}\n",
           "t = int(input())\nprint(f'{t // 3600}:{t % 3600 // 60}:{t % 60}')\n",
-          "wrong_answer", "3725 seconds are 1 hour, 2 minutes and 5 seconds."),
+          "wrong_answer", "3725 seconds are 1 hour, 2 minutes and 5 seconds.", family="time"),
         P(906, "2024-08-10T00:00:00", "Mirror Word",
           "You are given a string S consisting of lowercase English letters.\nIf S is the same when read from right to left, print Yes; otherwise, print No.",
           "S", "Print Yes or No.",
@@ -112,21 +119,21 @@ def _ordered_problems() -> list[BenchProblem]:
           "s = input().strip()\nprint('Yes' if s == s[::-1] else 'No')\n",
           ("level\n", "atcoder\n", "z\n"), _gen_palindrome,
           "s = input().strip()\nprint('Yes' if s[len(s)] == s[0] else 'No')\n",
-          "runtime_error", "level read from right to left is level."),
+          "runtime_error", "level read from right to left is level.", family="palindrome"),
         P(907, "2024-08-17T00:00:00", "Painted Tiles",
           "There is a floor of tiles arranged in H rows and W columns. The tile in the i-th row and j-th column is painted if the j-th character of S_i is #, and unpainted if it is ..\nPrint the number of columns that contain no painted tile.",
           "H W\nS_1\nS_2\n\\vdots\nS_H", "Print the answer.",
           ("1 \\leq H, W \\leq 10", "H and W are integers.", "Each S_i is a string of length W consisting of # and .."),
           "h, w = map(int, input().split())\ng = [input().strip() for _ in range(h)]\nprint(sum(1 for j in range(w) if all(row[j] == '.' for row in g)))\n",
           ("2 3\n#..\n..#\n", "1 4\n....\n"), _gen_grid,
-          TLE, "time_limit", "Only the 2nd column has no painted tile."),
+          TLE, "time_limit", "Only the 2nd column has no painted tile.", family="grid"),
         P(908, "2024-08-24T00:00:00", "Common Divisor",
           "You are given N positive integers A_1, A_2, \\ldots, A_N.\nPrint the largest positive integer that divides all of them.",
           "N\nA_1 A_2 \\ldots A_N", "Print the answer.",
           ("1 \\leq N \\leq 100", "1 \\leq A_i \\leq 10^9", "All input values are integers."),
           "import math\nfrom functools import reduce\nn = int(input())\na = list(map(int, input().split()))\nprint(reduce(math.gcd, a))\n",
           ("3\n12 18 30\n", "2\n7 13\n"), _gen_gcd,
-          MLE, "memory_limit", "6 divides 12, 18 and 30, and no larger integer does."),
+          MLE, "memory_limit", "6 divides 12, 18 and 30, and no larger integer does.", family="gcd"),
         P(909, "2024-09-07T00:00:00", "Rainfall Queries",
           "The rainfall on day i was D_i millimeters, for i = 1, 2, \\ldots, N.\nAnswer Q questions. The j-th question asks for the total rainfall from day L_j to day R_j, inclusive.",
           "N Q\nD_1 D_2 \\ldots D_N\nL_1 R_1\nL_2 R_2\n\\vdots\nL_Q R_Q",
@@ -135,14 +142,14 @@ def _ordered_problems() -> list[BenchProblem]:
           "import sys\ndata = sys.stdin.buffer.read().split()\nn, q = int(data[0]), int(data[1])\npre = [0] * (n + 1)\nfor i in range(n):\n    pre[i + 1] = pre[i] + int(data[2 + i])\nout = []\nfor j in range(q):\n    l = int(data[2 + n + 2 * j])\n    r = int(data[3 + n + 2 * j])\n    out.append(pre[r] - pre[l - 1])\nprint('\\n'.join(map(str, out)))\n",
           ("5 3\n3 0 4 1 5\n1 3\n2 2\n1 5\n",), _gen_queries,
           "import sys\ndata = sys.stdin.buffer.read().split()\nn, q = int(data[0]), int(data[1])\na = [int(x) for x in data[2:2 + n]]\nout = []\nfor j in range(q):\n    l = int(data[2 + n + 2 * j])\n    r = int(data[3 + n + 2 * j])\n    out.append(sum(a[l:r + 1]))\nprint('\\n'.join(map(str, out)))\n",
-          "wrong_answer", "Days 1 to 3 had 3 + 0 + 4 = 7 millimeters of rain."),
+          "wrong_answer", "Days 1 to 3 had 3 + 0 + 4 = 7 millimeters of rain.", family="prefix"),
         P(910, "2024-09-21T00:00:00", "Unique Sorted",
           "You are given N integers A_1, A_2, \\ldots, A_N.\nRemove duplicated values and print the remaining values in ascending order, separated by spaces.",
           "N\nA_1 A_2 \\ldots A_N", "Print the distinct values in ascending order, separated by spaces.",
           ("1 \\leq N \\leq 100", "1 \\leq A_i \\leq 100", "All input values are integers."),
           "n = int(input())\na = list(map(int, input().split()))\nprint(*sorted(set(a)))\n",
           ("6\n5 3 5 1 3 9\n", "3\n2 2 2\n"), _gen_list(30, 1, 20),
-          OLE, "output_limit", "The distinct values are 1, 3, 5 and 9."),
+          OLE, "output_limit", "The distinct values are 1, 3, 5 and 9.", family="distinct"),
         P(911, "2024-09-28T00:00:00", "Flip Case",
           "You are given a string S consisting of uppercase and lowercase English letters.\nChange each uppercase letter of S to lowercase and each lowercase letter to uppercase, and print the resulting string.",
           "S", "Print the answer.",
@@ -150,7 +157,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "print(input().strip().swapcase())\n",
           ("AtCoder\n", "xyz\n"), lambda r: _word(r, 1, 40, string.ascii_letters) + "\n",
           "print(input().strip().upper())\n",
-          "wrong_answer", ""),
+          "wrong_answer", "", family="case"),
         P(912, "2024-10-05T00:00:00", "Clap and Stomp",
           "Takahashi counts from 1 to N. For each number i he does the following:\n- if i is a multiple of both 3 and 4, he says ClapStomp;\n- otherwise, if i is a multiple of 3, he says Clap;\n- otherwise, if i is a multiple of 4, he says Stomp;\n- otherwise, he says the number i.\nPrint what he says, one per line.",
           "N", "Print N lines.",
@@ -158,7 +165,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n = int(input())\nfor i in range(1, n + 1):\n    if i % 12 == 0:\n        print('ClapStomp')\n    elif i % 3 == 0:\n        print('Clap')\n    elif i % 4 == 0:\n        print('Stomp')\n    else:\n        print(i)\n",
           ("5\n", "12\n"), lambda r: f"{r.randint(1, 100)}\n",
           "n = int(input())\nfor i in range(1, n + 1):\n    if i % 3 == 0:\n        print('Clap')\n    elif i % 4 == 0:\n        print('Stomp')\n    elif i % 12 == 0:\n        print('ClapStomp')\n    else:\n        print(i)\n",
-          "wrong_answer", ""),
+          "wrong_answer", "", family="fizzbuzz"),
         P(913, "2024-10-12T00:00:00", "Exchange Rate",
           "One unit of currency X can be exchanged for B / A units of currency Y.\nGiven A and B, print B / A rounded to exactly four digits after the decimal point.",
           "A B", "Print B / A with exactly four digits after the decimal point.",
@@ -167,7 +174,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "a, b = map(int, input().split())\nprint(f'{b / a:.4f}')\n",
           ("3 2\n", "4 10\n"), _gen_ratio,
           "a, b = map(int, input().split())\nprint(b / a)\n",
-          "wrong_answer", "2 / 3 = 0.66666..., which rounds to 0.6667."),
+          "wrong_answer", "2 / 3 = 0.66666..., which rounds to 0.6667.", family="ratio"),
         P(914, "2024-10-19T00:00:00", "Vowel Count",
           "You are given a string S consisting of lowercase English letters.\nPrint how many characters of S are one of a, e, i, o and u.",
           "S", "Print the answer.",
@@ -175,7 +182,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "s = input().strip()\nprint(sum(s.count(v) for v in 'aeiou'))\n",
           ("programming\n", "rhythm\n"), lambda r: _word(r, 1, 80) + "\n",
           "s = input().strip()\nprint(sum(s.count(v) for v in 'aeiou') / 0)\n",
-          "runtime_error", "The characters o, a and i are vowels."),
+          "runtime_error", "The characters o, a and i are vowels.", family="vowels"),
         P(915, "2024-10-26T00:00:00", "Temperature Swing",
           "The temperature was measured N times; the i-th measurement was T_i degrees.\nPrint the difference between the highest and the lowest measurement.",
           "N\nT_1 T_2 \\ldots T_N", "Print the answer.",
@@ -183,7 +190,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n = int(input())\nt = list(map(int, input().split()))\nprint(max(t) - min(t))\n",
           ("4\n-3 10 4 -8\n", "1\n0\n"), _gen_list(30, -50, 50),
           "n = int(input())\nt = list(map(int, input().split()))\nprint(max(t) - min(t)\n",
-          "compile_error", "The highest is 10 and the lowest is -8, so the answer is 18."),
+          "compile_error", "The highest is 10 and the lowest is -8, so the answer is 18.", family="extreme"),
         P(916, "2024-11-02T00:00:00", "February Days",
           "In the Gregorian calendar, a year is a leap year if it is a multiple of 4, except that multiples of 100 are not leap years unless they are also multiples of 400.\nFebruary has 29 days in a leap year and 28 days otherwise. Given a year Y, print the number of days in February of year Y.",
           "Y", "Print the answer.",
@@ -191,7 +198,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "y = int(input())\nprint(29 if y % 400 == 0 or (y % 4 == 0 and y % 100 != 0) else 28)\n",
           ("2024\n", "1900\n", "2000\n"), lambda r: f"{r.choice([r.randint(1600, 3000), 100 * r.randint(16, 30), 4 * r.randint(400, 750)])}\n",
           "y = int(input())\nprint(29 if y % 4 == 0 else 28)\n",
-          "wrong_answer", ""),
+          "wrong_answer", "", family="leap"),
         P(917, "2024-11-16T00:00:00", "Runner-up",
           "N players took part in a game, and player i scored A_i points. At least two different scores appear.\nPrint the second highest score, counting equal scores once.",
           "N\nA_1 A_2 \\ldots A_N", "Print the answer.",
@@ -199,7 +206,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n = int(input())\na = list(map(int, input().split()))\nprint(sorted(set(a))[-2])\n",
           ("5\n10 30 20 30 5\n", "2\n1 2\n"), _gen_second,
           "n = int(input())\na = list(map(int, input().split()))\nprint(sorted(set(a))[-2])\nwhile True:\n    pass\n",
-          "time_limit", "The highest score is 30 and the second highest is 20."),
+          "time_limit", "The highest score is 30 and the second highest is 20.", family="second"),
         P(918, "2024-11-23T00:00:00", "Matching Cards",
           "There are N cards; card i has an integer A_i written on it. Choose two different cards.\nHow many ways are there to choose them so that the sum of the two integers is exactly K?",
           "N K\nA_1 A_2 \\ldots A_N", "Print the answer.",
@@ -207,7 +214,7 @@ def _ordered_problems() -> list[BenchProblem]:
           "n, k = map(int, input().split())\na = list(map(int, input().split()))\nprint(sum(1 for i in range(n) for j in range(i + 1, n) if a[i] + a[j] == k))\n",
           ("4 5\n1 4 2 3\n", "3 4\n2 2 2\n"), _gen_pairs,
           "n, k = map(int, input().split())\na = list(map(int, input().split()))\nprint(sum(1 for i in range(n) for j in range(n) if i != j and a[i] + a[j] == k))\n",
-          "wrong_answer", "The pairs (1, 4) and (2, 3) have sum 5."),
+          "wrong_answer", "The pairs (1, 4) and (2, 3) have sum 5.", family="pairs"),
     ]
 
 
