@@ -15,6 +15,7 @@ from codegen_ray.assets import BUILTIN_BENCHMARK_PATH, BUILTIN_DATA_NAMES, DATA_
 from codegen_ray.assets import make_data
 from codegen_ray.assets.bench_problems import BENCH_PROBLEMS
 from codegen_ray.assets.families import FAMILIES, FAMILY_BY_NAME
+from codegen_ray.config import load_config
 from codegen_ray.errors import ConfigError
 from codegen_ray.lcb.grading import compare_stdout
 from codegen_ray.lcb.records import decode_private_tests, encode_private_tests, problem_from_record
@@ -260,6 +261,18 @@ def test_training_rows_share_no_13_gram_with_the_benchmark(name):
 
 # ------------------------------------------------------------------------------------------------------ families
 FAMILY_SEEDS = 300  # tasks drawn per family (seeds 0..299 of random.Random) by the tests below
+
+
+def test_benchmark_has_41_problems_split_around_the_selection_date(problems):
+    """The size of the reference study's LiveCodeBench subset; about half on each side of the default config's
+    selection/report boundary, every problem on its own day."""
+    assert len(problems) == len(BENCH_PROBLEMS) == 41
+    assert [p.question_id for p in BENCH_PROBLEMS] == [f"abc{n}_a" for n in range(901, 942)]
+    days = [p.contest_date[:10] for p in problems.values()]
+    assert len(set(days)) == len(days)
+    end = load_config(REPO / "experiments" / "configs" / "default.yaml").benchmark.selection_end_date
+    selection = sum(d <= end[:10] for d in days)
+    assert (selection, len(days) - selection) == (20, 21)
 
 
 def test_family_names_match_the_tasks_they_draw():
