@@ -326,3 +326,25 @@ def test_every_family_variant_has_at_least_three_phrasings():
             stories.setdefault(task.code, set()).add(task.story)
         thin = {code: len(s) for code, s in stories.items() if len(s) < 3}
         assert not thin, (name, thin)
+
+
+def test_no_row_the_families_can_produce_shares_a_13_gram_with_the_benchmark():
+    """Beyond the shipped files: FAMILY_SEEDS tasks of every family, each rendered in every prompt style make_data
+    uses (with one or two samples, and a deep or terse answer), checked with the project's contamination code."""
+    from codegen_ray.contamination import TrainingRowText, find_contamination
+
+    statements = {r["question_id"]: r["question_content"] for r in _jsonl(BUILTIN_BENCHMARK_PATH)}
+    assert len(statements) == len(BENCH_PROBLEMS)
+    rows: list[TrainingRowText] = []
+    for family in FAMILIES:
+        for seed in range(FAMILY_SEEDS):
+            rng = random.Random(seed)
+            task = family(rng)
+            samples = [make_data._sample(task, rng) for _ in range(1 + seed % 2)]
+            styles = make_data._prompt_styles(task, rng, samples, terse=seed % 3 == 0)
+            answers = (make_data.deep_answer(task, rng, samples), make_data.diverse_answer(task, rng))
+            for i, (_, render) in enumerate(styles):
+                rows.append(TrainingRowText(task.family, len(rows), render() + "\n" + answers[i % 2]))
+    assert len(rows) >= len(FAMILIES) * FAMILY_SEEDS * 8
+    report = find_contamination(rows, statements, 13)
+    assert report.hits == (), [(h.variant, h.question_id, h.ngram) for h in report.hits[:10]]

@@ -123,6 +123,18 @@ def _short(text: str) -> str:
 
 
 def _user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool) -> str:
+    styles = _prompt_styles(task, rng, samples, terse)
+    x = rng.random() * sum(w for w, _ in styles)
+    for weight, render in styles:
+        x -= weight
+        if x <= 0:
+            return render()
+    return styles[-1][1]()
+
+
+def _prompt_styles(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool
+                   ) -> list[tuple[float, Callable[[], str]]]:
+    """Every way a training row can word its user turn, with its weight (the contamination test renders all)."""
     inp, out = samples[0]
     output_desc = rng.choice(TRAIN_ANSWER_LINES) if task.output_desc == "Print the answer." else task.output_desc
     content = atcoder_statement(task.story, task.input_format, output_desc, task.constraints, samples,
@@ -143,12 +155,7 @@ def _user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]],
     ]
     if not terse:  # the deep variant leans more on the benchmark format
         styles[0] = (0.6, styles[0][1])
-    x = rng.random() * sum(w for w, _ in styles)
-    for weight, render in styles:
-        x -= weight
-        if x <= 0:
-            return render()
-    return styles[-1][1]()
+    return styles
 
 
 def deep_answer(task: Task, rng: random.Random, samples: list[tuple[str, str]]) -> str:
