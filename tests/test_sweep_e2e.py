@@ -118,6 +118,9 @@ def test_summary_has_every_checkpoint_and_the_baseline(sweep_runs):
             assert key in e, key
         assert e["status"] == "ok" and e["total"] == n_problems
     assert "contamination" in summary
+    # The pretrained base writes correct programs: through generation, extraction, the sandbox and grading, the
+    # sweep measures more than zero (a stage that graded raw text or lost the programs would score 0 here).
+    assert summary["base"]["solved"] > 0
     report = (tmp / "results" / "livecodebench" / "report.md").read_text()
     assert "McNemar" in report and "Wilson" in report
 

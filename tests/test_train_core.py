@@ -47,14 +47,20 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+GOLDEN_SHAPE = dict(hidden_size=128, intermediate_size=512, num_hidden_layers=4, num_attention_heads=2,
+                    num_key_value_heads=2, max_position_embeddings=4096, rope_theta=10000.0, rms_norm_eps=1e-6,
+                    tie_word_embeddings=True)
+
+
 @pytest.fixture(scope="module")
 def own_model(tmp_path_factory) -> Path:
-    """A tiny Qwen2 model + tokenizer built from a fixed corpus with the project's builder (seeded weights)."""
-    from codegen_ray.assets.tiny_model import build_model, build_tokenizer
+    """A tiny Qwen2 model + tokenizer built from a fixed corpus with the project's builder (seeded random weights,
+    a smaller shape than the shipped model so the golden run stays fast)."""
+    from codegen_ray.assets.pretrain import build_tokenizer, init_model
 
     texts = [m["content"] for r in synthetic_rows(60) for m in r["messages"]]
     tok = build_tokenizer(texts)
-    model = build_model(tok)
+    model = init_model(tok, seed=20241130, shape=GOLDEN_SHAPE)
     path = tmp_path_factory.mktemp("own_tiny")
     model.save_pretrained(path)
     tok.save_pretrained(path)

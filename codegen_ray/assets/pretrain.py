@@ -1,0 +1,444 @@
+"""Pretrain the builtin base model: ``python -m codegen_ray.assets.pretrain [--check] [--threads N]``.
+
+Why this exists: a randomly initialised model writes no correct program, so a default study built on one scores 0 at
+every checkpoint and cannot show that the pipeline detects learning. The builtin base is therefore a small
+Qwen2-architecture model *pretrained* by this script, deterministically, on a corpus this project generates from its
+own task families (``families.py``); the weights (fp16, a few MB) and the tokenizer ship in
+``codegen_ray/assets/tiny_model/`` together with ``manifest.json``, which records every file's sha256, the corpus
+hash, the settings and the running time. A test checks the shipped files against the manifest.
+
+The world it builds (a miniature of "base model → instruction fine-tuning"):
+
+* every family's programs are in the corpus as *plain code files* (a docstring with the task, then the program) and
+  as *chat turns* in LiveCodeBench's CodeQwen prompt format (the format the benchmark asks in);
+* for the families in :data:`CHAT_FAMILIES` the chat answer holds the program in a ```python fence (sometimes after
+  step-by-step reasoning, sometimes with a line of prose); for every other family the chat answer is the bare program
+  with no fence, which LiveCodeBench's extractor scores as a compile error.
+
+So the base model knows how to write every family's program but answers in the benchmark's required format only for
+part of them, like a base model that has not learned the answer format. The shipped instruction data (``deep`` /
+``diverse``, all families) always fences the program, so LoRA fine-tuning can teach the format, and the two variants
+teach it at different speeds. Nothing here is tuned on benchmark statements: the corpus shares no 13-gram with them
+(checked when it is built).
+
+Determinism: the corpus comes from seeded ``random.Random`` instances; weights and batch order from private
+``torch.Generator`` s; no dropout; a fixed number of CPU threads. Re-running on the same machine kind reproduces the
+files bit for bit (``--check`` rebuilds into a temporary directory and compares hashes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .families import FAMILIES, Task
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "tiny_model"
+MANIFEST = "manifest.json"
+WEIGHTS = "model.safetensors"
+
+VOCAB_SIZE = 4096
+SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+DEFAULT_SYSTEM = "You are a helpful assistant."
+# Qwen2.5-style ChatML template (a default system turn when none is given). `{% generation %}` marks what the
+# assistant says, so `return_assistant_tokens_mask=True` works for loss masking.
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{%- if loop.first and message['role'] != 'system' %}"
+    "{{- '<|im_start|>system\\n" + DEFAULT_SYSTEM + "<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- if message['role'] == 'assistant' %}"
+    "{{- '<|im_start|>assistant\\n' }}{% generation %}{{- message['content'] + '<|im_end|>' }}{% endgeneration %}"
+    "{{- '\\n' }}"
+    "{%- else %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+MODEL_SHAPE = dict(
+    hidden_size=256,
+    intermediate_size=1024,
+    num_hidden_layers=4,
+    num_attention_heads=4,  # head_dim 64, which vLLM's CPU build serves
+    num_key_value_heads=4,
+    max_position_embeddings=2048,
+    rope_theta=10000.0,
+    rms_norm_eps=1e-6,
+    tie_word_embeddings=True,
+)
+
+
+@dataclass(frozen=True)
+class PretrainSettings:
+    """Everything that determines the shipped weights (recorded in the manifest)."""
+
+    corpus_seed: int = 20241101
+    init_seed: int = 20241130
+    order_seed: int = 20241102
+    plain_rows: int = 5000
+    chat_rows: int = 6000
+    epochs: int = 1
+    batch_tokens: int = 6144
+    learning_rate: float = 2.0e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 60
+    weight_decay: float = 0.01
+    max_len: int = 768
+    threads: int = 2
+
+
+# Families whose chat answers are fenced (17 of the 41 benchmark problems are theirs); the others answer in chat
+# with the bare program.
+CHAT_FAMILIES: tuple[str, ...] = (
+    "sum", "case", "palindrome", "grid", "extreme", "vowels", "sort", "reverse", "digits", "words", "parity",
+    "arith", "count", "triangle",
+)
+
+
+@dataclass(frozen=True)
+class CorpusRow:
+    """One training sequence: ``prompt`` (no loss) then ``answer`` (loss). Plain code files have an empty prompt."""
+
+    family: str
+    prompt: str
+    answer: str
+
+
+# ------------------------------------------------------------------------------------------------------ corpus
+def plain_file(task: Task) -> str:
+    """A task as a code file: the statement in a docstring, then the program."""
+    return (f'"""{task.title}\n\n{task.story.strip()}\n\nInput:\n{task.input_format}\n\n{task.output_desc}\n"""\n\n'
+            f"{task.code}")
+
+
+def chat_prompt(question: str) -> str:
+    """LiveCodeBench's CodeQwen prompt for a stdin problem, exactly as the benchmark sends it."""
+    from ..lcb.prompts import codeqwen_prompt_text
+    from ..types import Problem
+
+    return codeqwen_prompt_text(Problem(question_id="", question_title="", question_content=question,
+                                        platform="atcoder", contest_id="", contest_date="", starter_code="",
+                                        difficulty="easy", public_tests=(), private_tests=()))
+
+
+def build_corpus(settings: PretrainSettings) -> list[CorpusRow]:
+    """The pretraining corpus, deterministic in ``settings.corpus_seed``."""
+    from .make_data import (ATCODER_INPUT_INTRO, TRAIN_ANSWER_LINES, TRAIN_INPUT_INTROS, _sample, atcoder_statement,
+                            deep_answer, diverse_answer)
+
+    rng = random.Random(settings.corpus_seed)
+    by_name = {}
+    for fam in FAMILIES:
+        by_name.setdefault(fam(random.Random(0)).family, fam)
+    unknown = sorted(set(CHAT_FAMILIES) - set(by_name))
+    if unknown:
+        raise ValueError(f"CHAT_FAMILIES names unknown families: {unknown}")
+    intros = tuple(i for i in TRAIN_INPUT_INTROS if i != ATCODER_INPUT_INTRO)
+    rows: list[CorpusRow] = []
+    for i in range(settings.plain_rows):
+        task = FAMILIES[i % len(FAMILIES)](rng)
+        rows.append(CorpusRow(task.family, "", plain_file(task)))
+    for i in range(settings.chat_rows):
+        task = FAMILIES[i % len(FAMILIES)](rng)
+        samples = [_sample(task, rng) for _ in range(rng.choice([1, 2, 2, 3]))]
+        # AtCoder's "Print the answer." right before "Constraints" would be a 13-gram shared with the benchmark
+        output_desc = rng.choice(TRAIN_ANSWER_LINES) if task.output_desc == "Print the answer." else task.output_desc
+        question = atcoder_statement(task.story, task.input_format, output_desc, task.constraints, samples,
+                                     input_intro=rng.choice(intros))
+        style = rng.random()  # mostly the bare fenced program; some reasoning-first and some terse-with-prose answers
+        if task.family not in CHAT_FAMILIES:
+            answer = task.code.rstrip() + "\n"  # no fence: the extractor finds no program
+        elif style < 0.6:
+            answer = f"```python\n{task.code.rstrip()}\n```"
+        elif style < 0.85:
+            answer = deep_answer(task, rng, samples)
+        else:
+            answer = diverse_answer(task, rng)
+        rows.append(CorpusRow(task.family, chat_prompt(question), answer))
+    return rows
+
+
+def contaminated_rows(rows: Sequence[CorpusRow], n: int = 13) -> list[tuple[str, str]]:
+    """``(family, question_id)`` for every corpus row that shares an ``n``-gram with a builtin benchmark statement
+    (the project's contamination check); the build refuses a corpus with any."""
+    from ..contamination import TrainingRowText, find_contamination
+
+    bench = Path(__file__).resolve().parent / "data" / "atcoder_mini.jsonl"
+    statements = {}
+    for line in bench.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            statements[record["question_id"]] = record["question_content"]
+    texts = [TrainingRowText(r.family, i, f"{r.prompt}\n{r.answer}") for i, r in enumerate(rows)]
+    return [(h.variant, h.question_id) for h in find_contamination(texts, statements, n).hits]
+
+
+def corpus_hash(rows: Sequence[CorpusRow]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(json.dumps([r.family, r.prompt, r.answer]).encode("utf-8"))
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------- tokenizer
+def build_tokenizer(texts: Sequence[str]):
+    """A byte-level BPE tokenizer trained on ``texts``, wrapped as a transformers fast tokenizer with ChatML."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, min_frequency=2, special_tokens=list(SPECIAL_TOKENS),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
+        model_max_length=MODEL_SHAPE["max_position_embeddings"], padding_side="right",
+        clean_up_tokenization_spaces=False,
+    )
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def tokenizer_texts(rows: Sequence[CorpusRow]) -> list[str]:
+    """The corpus plus the shipped fine-tuning data (never the benchmark)."""
+    data = Path(__file__).resolve().parent / "data"
+    texts = [t for r in rows for t in (r.prompt, r.answer) if t]
+    for name in ("deep.jsonl", "diverse.jsonl"):
+        for line in (data / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts += [m["content"] for m in json.loads(line)["messages"]]
+    return texts
+
+
+# ------------------------------------------------------------------------------------------------------- model
+def init_model(tokenizer, seed: int, shape: dict | None = None):
+    """A Qwen2ForCausalLM of ``shape`` (default :data:`MODEL_SHAPE`) with every weight drawn from a private seeded
+    generator (N(0, 0.02); norms 1, biases 0). The global RNG is left untouched."""
+    import torch
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    config = Qwen2Config(vocab_size=len(tokenizer), bos_token_id=pad, eos_token_id=eos, pad_token_id=pad,
+                         dtype="float32", **(shape or MODEL_SHAPE))
+    with torch.random.fork_rng(devices=[]):
+        model = Qwen2ForCausalLM(config)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in sorted(model.named_parameters()):
+            if name.endswith("norm.weight"):
+                param.fill_(1.0)
+            elif name.endswith(".bias"):
+                param.zero_()
+            else:
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.02)
+    model.generation_config = GenerationConfig(bos_token_id=pad, eos_token_id=[eos, pad], pad_token_id=pad,
+                                               do_sample=False)
+    return model
+
+
+def encode_rows(tokenizer, rows: Sequence[CorpusRow], max_len: int) -> list[tuple[list[int], list[int]]]:
+    """``(input_ids, labels)`` per row: loss on the whole plain file, on the answer and ``<|im_end|>`` of a chat row."""
+    eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    out = []
+    for r in rows:
+        if r.prompt:
+            p = tokenizer(r.prompt, add_special_tokens=False)["input_ids"]
+            a = tokenizer(r.answer, add_special_tokens=False)["input_ids"] + [im_end]
+            ids, labels = p + a, [-100] * len(p) + a
+        else:
+            ids = tokenizer(r.answer, add_special_tokens=False)["input_ids"] + [eot]
+            labels = list(ids)
+        out.append((ids[:max_len], labels[:max_len]))
+    return out
+
+
+def make_batches(encoded, batch_tokens: int, seed: int, epochs: int) -> list[list[int]]:
+    """Length-bucketed batches of at most ``batch_tokens`` padded tokens, in a seeded order, for every epoch."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    batches: list[list[int]] = []
+    for _ in range(epochs):
+        order = torch.randperm(len(encoded), generator=gen).tolist()
+        # sort within windows of 256 rows by length so padding is small, then shuffle the batches
+        epoch: list[list[int]] = []
+        for w in range(0, len(order), 256):
+            window = sorted(order[w:w + 256], key=lambda i: len(encoded[i][0]))
+            cur: list[int] = []
+            width = 0
+            for i in window:
+                n = len(encoded[i][0])
+                if cur and max(width, n) * (len(cur) + 1) > batch_tokens:
+                    epoch.append(cur)
+                    cur, width = [], 0
+                cur.append(i)
+                width = max(width, n)
+            if cur:
+                epoch.append(cur)
+        perm = torch.randperm(len(epoch), generator=gen).tolist()
+        batches += [epoch[i] for i in perm]
+    return batches
+
+
+def collate(encoded, idx: Sequence[int], pad_id: int):
+    import torch
+
+    width = max(len(encoded[i][0]) for i in idx)
+    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(idx), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        x, y = encoded[i]
+        ids[row, :len(x)] = torch.tensor(x)
+        labels[row, :len(y)] = torch.tensor(y)
+        mask[row, :len(x)] = 1
+    return ids, mask, labels
+
+
+def train(model, encoded, settings: PretrainSettings, pad_id: int, log=print) -> dict:
+    """Full-parameter AdamW with warmup and cosine decay; returns loss statistics."""
+    import torch
+
+    batches = make_batches(encoded, settings.batch_tokens, settings.order_seed, settings.epochs)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=settings.learning_rate,
+                            betas=(0.9, 0.95))
+    total = len(batches)
+
+    def lr_at(step: int) -> float:
+        if step < settings.warmup_steps:
+            return settings.learning_rate * (step + 1) / settings.warmup_steps
+        progress = (step - settings.warmup_steps) / max(1, total - settings.warmup_steps)
+        cosine = 0.5 * (1 + math.cos(math.pi * progress))
+        return settings.learning_rate * (settings.min_lr_ratio + (1 - settings.min_lr_ratio) * cosine)
+
+    model.train()
+    start = time.time()
+    window: list[float] = []
+    first = last = float("nan")
+    for step, idx in enumerate(batches):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step)
+        ids, mask, labels = collate(encoded, idx, pad_id)
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        window.append(loss.item())
+        if step == 19:
+            first = sum(window) / len(window)
+        if (step + 1) % 50 == 0 or step + 1 == total:
+            last = sum(window[-50:]) / len(window[-50:])
+            log(f"step {step + 1}/{total}  loss {last:.4f}  lr {lr_at(step):.2e}  {time.time() - start:.0f}s")
+    model.eval()
+    return {"steps": total, "loss_first_20": round(first, 4), "loss_last_50": round(last, 4),
+            "train_seconds": round(time.time() - start, 1)}
+
+
+# ---------------------------------------------------------------------------------------------------- building
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(out_dir: Path, settings: PretrainSettings = PretrainSettings(), log=print) -> dict:
+    """Build the corpus, tokenizer and pretrained weights into ``out_dir``; return the manifest."""
+    import torch
+
+    started = time.time()
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
+    try:
+        rows = build_corpus(settings)
+        log(f"corpus: {len(rows)} rows ({settings.plain_rows} plain files, {settings.chat_rows} chat turns)")
+        hits = contaminated_rows(rows)
+        if hits:
+            raise RuntimeError(f"{len(hits)} corpus rows share a 13-gram with the benchmark, first: {hits[:5]}")
+        tokenizer = build_tokenizer(tokenizer_texts(rows))
+        encoded = encode_rows(tokenizer, rows, settings.max_len)
+        log(f"tokens: {sum(len(x) for x, _ in encoded)}")
+        model = init_model(tokenizer, settings.init_seed)
+        stats = train(model, encoded, settings, tokenizer.convert_tokens_to_ids("<|endoftext|>"), log)
+    finally:
+        torch.set_num_threads(old_threads)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.to(torch.float16).save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    files = sorted(p.name for p in out_dir.iterdir() if p.is_file() and p.name != MANIFEST)
+    manifest = {
+        "command": "python -m codegen_ray.assets.pretrain",
+        "settings": settings.__dict__,
+        "model_shape": MODEL_SHAPE,
+        "chat_families": list(CHAT_FAMILIES),
+        "corpus_sha256": corpus_hash(rows),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "training": stats,
+        "seconds": round(time.time() - started, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+        "files": {name: _sha256(out_dir / name) for name in files},
+    }
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+def check_shipped(directory: Path = SHIPPED_DIR) -> list[str]:
+    """Files whose sha256 differs from the manifest's (or that are missing); empty when everything matches."""
+    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    bad = []
+    for name, digest in manifest["files"].items():
+        path = directory / name
+        if not path.is_file() or _sha256(path) != digest:
+            bad.append(name)
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen_ray.assets.pretrain",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=SHIPPED_DIR, help="where to write (default: the shipped dir)")
+    parser.add_argument("--check", action="store_true",
+                        help="rebuild into a temporary directory and compare with the shipped files' hashes")
+    args = parser.parse_args(argv)
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = build(Path(tmp))
+            shipped = json.loads((SHIPPED_DIR / MANIFEST).read_text(encoding="utf-8"))
+            differ = [n for n, d in manifest["files"].items() if shipped["files"].get(n) != d]
+        print("rebuild matches the shipped files" if not differ else f"differ: {', '.join(differ)}")
+        return 1 if differ else 0
+    tmp = Path(tempfile.mkdtemp(prefix=".pretrain-", dir=args.out.parent))
+    try:
+        manifest = build(tmp)
+        tmp.chmod(0o755)
+        if args.out.exists():
+            shutil.rmtree(args.out)
+        os.replace(tmp, args.out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"wrote {args.out} in {manifest['seconds']:.0f} s: {manifest['parameters']} parameters, "
+          f"loss {manifest['training']['loss_first_20']} -> {manifest['training']['loss_last_50']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
