@@ -22,11 +22,15 @@ from typing import Any, Literal, Optional, Union
 import yaml
 
 from .errors import ConfigError
+from .types import BASE_CHECKPOINT_NAME
 
 BUILTIN_TINY_MODEL = "builtin:tiny-qwen2"
 BUILTIN_BENCHMARK = "builtin:atcoder-mini"
 BUILTIN_DATA_PREFIX = "builtin:"  # builtin:deep / builtin:diverse → shipped JSONL files
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "configs" / "default.yaml"
+# Variant names the sweep uses itself: "base" is the base model's key (its results, its generations file, its MLflow
+# run); a variant of that name would be taken for the base model and silently left out of best-checkpoint selection.
+RESERVED_VARIANT_NAMES = frozenset({BASE_CHECKPOINT_NAME})
 
 
 # --------------------------------------------------------------------------------------------------------- sections
@@ -129,6 +133,10 @@ class VariantConfig:
     def validate(self, key: str) -> None:
         if not self.name or not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
             raise ConfigError(f"{key}.name", f"must be a non-empty name of letters, digits, '_', '-', '.': {self.name!r}")
+        if self.name in RESERVED_VARIANT_NAMES:
+            raise ConfigError(f"{key}.name", f"{self.name!r} is reserved for the base model; rename the variant")
+        if self.name.startswith("."):
+            raise ConfigError(f"{key}.name", f"must not start with '.' (it names directories): {self.name!r}")
         if not self.path:
             raise ConfigError(f"{key}.path", "a variant needs data: set path to a file, a hub dataset or builtin:NAME")
         if self.max_samples is not None:

@@ -114,3 +114,20 @@ def test_hash_is_stable_and_sensitive():
 def test_root_must_be_a_mapping():
     with pytest.raises(ConfigError):
         config_from_dict(["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_reserved_variant_name_is_a_config_error(index):
+    """A variant named ``base`` would be taken for the base model (and silently never chosen as a best checkpoint)."""
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [f"data.variants[{index}].name=base"])
+    assert err.value.key == f"data.variants[{index}].name"
+    assert "reserved" in str(err.value) and "base" in str(err.value)
+
+
+@pytest.mark.parametrize("name", [".", "..", ".hidden"])
+def test_variant_name_cannot_start_with_a_dot(name):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [f"data.variants[0].name={name}"])
+    assert err.value.key == "data.variants[0].name"
+
