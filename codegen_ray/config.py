@@ -226,7 +226,10 @@ class VllmConfig:
 
 @dataclass
 class GenerationConfig:
-    backend: Literal["auto", "hf", "vllm"] = "auto"  # auto: vLLM when installed and GPUs are configured
+    # auto: vLLM when installed and GPUs are configured. replay: serve completions from replay_path, no model.
+    backend: Literal["auto", "hf", "vllm", "replay"] = "auto"
+    # backend replay only: JSONL of {"variant" (or "base"), "step", "question_id", "completions": [n strings]}
+    replay_path: Optional[str] = None
     n: int = 1
     temperature: float = 0.2
     top_p: float = 0.95
@@ -253,6 +256,10 @@ class GenerationConfig:
         _positive(self.vllm.max_loras, f"{key}.vllm.max_loras")
         if not 0 < self.vllm.gpu_memory_utilization <= 1:
             raise ConfigError(f"{key}.vllm.gpu_memory_utilization", "must be in (0, 1]")
+        if self.backend == "replay" and not self.replay_path:
+            raise ConfigError(f"{key}.replay_path", "backend replay needs the JSONL file of completions to replay")
+        if self.replay_path and self.backend != "replay":
+            raise ConfigError(f"{key}.replay_path", f"is only read by backend replay (backend is {self.backend!r})")
 
 
 @dataclass

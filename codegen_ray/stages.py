@@ -338,7 +338,7 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
 
     cfg: SweepConfig = plan.cfg
     refs = checkpoints_to_evaluate(trainings)
-    gen_pool = GenerationPool.create(plan.model_path, cfg.generation, cfg.model.dtype, plan.backend)
+    gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
     exec_pool = ExecutionPool(cfg.execution)
     try:
         ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling_settings(cfg))

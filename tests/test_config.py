@@ -67,6 +67,8 @@ def test_overrides_apply_with_types():
         ("generation.top_p=0", "generation.top_p"),
         ("generation.n=0", "generation.n"),
         ("generation.backend=tgi", "generation.backend"),
+        ("generation.backend=replay", "generation.replay_path"),  # replay needs its file
+        ("generation.replay_path=x.jsonl", "generation.replay_path"),  # only read by backend replay
         ("execution.timeout_s=-1", "execution.timeout_s"),
         ("execution.isolation=docker", "execution.isolation"),
         ("benchmark.start_date=July", "benchmark.start_date"),
@@ -131,3 +133,7 @@ def test_variant_name_cannot_start_with_a_dot(name):
         load_config(None, [f"data.variants[0].name={name}"])
     assert err.value.key == "data.variants[0].name"
 
+
+def test_replay_backend_config():
+    cfg = load_config(None, ["generation.backend=replay", "generation.replay_path=replay.jsonl"])
+    assert cfg.generation.backend == "replay" and cfg.generation.replay_path == "replay.jsonl"
