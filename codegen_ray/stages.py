@@ -226,7 +226,8 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     """Generate → extract → execute → grade → pass@k for one checkpoint; reuses a finished evaluation on disk.
 
     Infrastructure failures (generation crashed, harness errors that persisted after retries) mark the
-    evaluation ``failed`` — never a Pass@1 of zero.
+    evaluation ``failed`` — never a Pass@1 of zero — and leave no ``_eval_all.json`` (lcb_runner's score scripts would
+    read one as a score).
     """
     from .execution.pool import GradeJob
     from .generation.cache import generate_cached
@@ -237,6 +238,7 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
 
     cfg, paths = ctx.cfg, ctx.paths
     eval_file = paths.evaluations_dir / f"{_ckpt_file_stem(ckpt)}.json"
+    eval_all = paths.evaluations_dir / f"{_ckpt_file_stem(ckpt)}_eval_all.json"
     if eval_file.is_file():
         ev = CheckpointEvaluation.from_json(eval_file.read_text(encoding="utf-8"))
         if ev.status == "ok":
@@ -249,7 +251,9 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     try:
         gen = generate_cached(ctx.gen_pool, paths.generations_dir, ckpt, prompts, ctx.sampling)
     except Exception as err:  # noqa: BLE001 - an infrastructure failure, recorded, never a zero score
-        return _failed(base, f"generation failed: {type(err).__name__}: {err}", eval_file)
+        cause = getattr(err, "cause", None) or err  # a Ray task error: the backend's own exception
+        eval_all.unlink(missing_ok=True)  # a failed checkpoint leaves nothing readable as a score
+        return _failed(base, f"generation failed: {type(cause).__name__}: {cause}", eval_file)
     completions: list[list[Completion]] = gen.completions
     codes = [[extract_code(c.text) for c in per_problem] for per_problem in completions]
     jobs = [GradeJob(problem=p, code=code, sample_index=i)
@@ -260,14 +264,18 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
         by_problem.setdefault(v.question_id, []).append(v)
     harness = [v for v in verdicts if v.outcome is Outcome.HARNESS_ERROR]
     isolation = verdicts[0].isolation if verdicts else ""
-    write_eval_all(paths.evaluations_dir / f"{_ckpt_file_stem(ckpt)}_eval_all.json", list(ctx.problems),
-                   [[c.text for c in cs] for cs in completions], codes,
-                   [by_problem[p.question_id] for p in ctx.problems])
-    _write_detailed(paths.detailed_dir / f"{_ckpt_file_stem(ckpt)}.json", ckpt, ctx.problems, codes, by_problem)
+    detailed = paths.detailed_dir / f"{_ckpt_file_stem(ckpt)}.json"
     if harness:
+        # No lcb_runner-shaped file: its score scripts would read the harness-error problems as pass@1 = 0. The
+        # per-program verdicts are kept (they show what failed), in a record marked failed.
+        eval_all.unlink(missing_ok=True)
+        _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="failed")
         return _failed({**base, "isolation": isolation}, f"{len(harness)} program(s) hit persistent harness errors "
                        f"(e.g. {harness[0].question_id}: {harness[0].tests[-1].detail if harness[0].tests else ''})",
                        eval_file)
+    write_eval_all(eval_all, list(ctx.problems), [[c.text for c in cs] for cs in completions], codes,
+                   [by_problem[p.question_id] for p in ctx.problems])
+    _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="ok")
     n = ctx.sampling.n
     correct = {qid: sum(v.passed for v in vs) for qid, vs in by_problem.items()}
     ks = [k for k in (1, 5, 10, 25, 100) if k <= n]
@@ -291,7 +299,7 @@ def _failed(base: dict[str, Any], reason: str, eval_file: Path) -> CheckpointEva
     return ev
 
 
-def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem) -> None:
+def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem, status: str) -> None:
     records = []
     for p, per_problem in zip(problems, codes):
         for v in sorted(by_problem.get(p.question_id, []), key=lambda v: v.sample_index):
@@ -301,7 +309,7 @@ def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem
                 "tests": [{"index": t.index, "outcome": t.outcome.value, "cpu_time_s": round(t.cpu_time_s, 4),
                            "detail": t.detail} for t in v.tests],
             })
-    atomic_write_text(path, json.dumps({"checkpoint": ckpt.key, "programs": records}, indent=1))
+    atomic_write_text(path, json.dumps({"checkpoint": ckpt.key, "status": status, "programs": records}, indent=1))
 
 
 def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
