@@ -476,35 +476,53 @@ def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, start
         "generations_reused": sum(ev.reused_generations for ev in evals),
     }
     if tracker is not None:
-        _track_evaluations(tracker, results, best, paths)
+        _track_evaluations(tracker, results, best, paths, plan.split)
         for f in (files.summary_json, files.report_md, contamination_file, *files.plots):
             tracker.log_artifact(tracker.parent_run_id, f, "report")
         overall = rp.choose_best_overall(best)
-        tracker.log_metrics(tracker.parent_run_id, {
-            **{f"best_pass1.{v}": r.pass1 for v, r in best.items()},
-            **{f"best_report_pass1.{v}": r.report_pass1 for v, r in best.items()},
-            "best_pass1": overall.pass1 if overall else None,
-        })
+        # Headline: Pass@1 on the report problems when a split is configured (beside it, on all problems).
+        metrics = {f"best_pass1.{v}": r.headline_pass1 for v, r in best.items()}
+        metrics["best_pass1"] = overall.headline_pass1 if overall else None
+        if plan.split is not None:
+            metrics.update({f"best_pass1_all.{v}": r.pass1 for v, r in best.items()})
+            metrics.update({f"best_selection_pass1.{v}": r.selection_pass1 for v, r in best.items()})
+            metrics["best_pass1_all"] = overall.pass1 if overall else None
+        tracker.log_metrics(tracker.parent_run_id, metrics)
+        tags = {"pass1_problems": _pass1_problems_label(plan.split, len(plan.problems))}
         if overall is not None:
-            tracker.set_tags(tracker.parent_run_id, {"best_checkpoint": overall.key})
+            tags["best_checkpoint"] = overall.key
+        tracker.set_tags(tracker.parent_run_id, tags)
         tracker.finish(tracker.parent_run_id, "FINISHED" if all(r.ok for r in results) else "FAILED")
     return SweepResult(
         run_key=paths.eval_key, output_dir=run_dir, results=results, best=best,
         summary_path=latest / "summary.json", report_path=latest / "report.md",
-        table=rp.format_table(results, best), mlflow_parent_run_id=tracker.parent_run_id if tracker else None,
-        counters=counters,
+        table=rp.format_table(results, best, plan.split),
+        mlflow_parent_run_id=tracker.parent_run_id if tracker else None, counters=counters,
     )
 
 
-def _track_evaluations(tracker, results, best, paths) -> None:
+def _pass1_problems_label(split, total: int) -> str:
+    """What the headline Pass@1 metrics (``pass_at_1``, ``best_pass1.*``) are computed on, for an MLflow tag."""
+    if split is None:
+        return f"all {total} problems"
+    return (f"the {len(split.report_ids)} report problems, which played no part in choosing the best checkpoint "
+            f"(metrics ending in _all: all {total} problems; {split.description})")
+
+
+def _track_evaluations(tracker, results, best, paths, split=None) -> None:
+    """One MLflow run per evaluation. Main metric ``pass_at_1``: the headline Pass@1 (report problems with a split,
+    then ``pass_at_1_all`` and ``pass_at_K_all`` beside it; all problems without one)."""
     best_keys = {r.key for r in best.values()}
+    label = _pass1_problems_label(split, max((r.total for r in results if r.ok), default=0))
     for r in results:
         tags = {"variant": r.variant, "step": r.step, "epoch": r.epoch, "checkpoint": r.checkpoint,
                 "is_best": str(r.key in best_keys).lower(), "status": r.status.value, "stage": "evaluation",
-                "backend": r.backend, "isolation": r.isolation}
+                "backend": r.backend, "isolation": r.isolation, "pass1_problems": label}
         run_id = tracker.child(f"eval/{r.key}", f"eval-{r.key.replace('/', '-')}", tags)
         if r.ok:
-            metrics = {f"pass_at_{k}": v for k, v in r.pass_at.items()}  # MLflow names allow no '@'
+            suffix = "" if split is None else "_all"
+            metrics = {f"pass_at_{k}{suffix}": v for k, v in r.pass_at.items()}  # MLflow names allow no '@'
+            metrics["pass_at_1"] = r.headline_pass1
             metrics.update({"solved": r.solved, "total": r.total, "val_loss": r.val_loss,
                             "train_loss": r.train_loss, "selection_pass1": r.selection_pass1,
                             "report_pass1": r.report_pass1})
