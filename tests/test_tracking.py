@@ -1,4 +1,4 @@
-"""MLflow tracking without Ray: which Pass@1 is each evaluation run's main
+"""MLflow tracking without Ray: the experiment's kind and description, and which Pass@1 is each evaluation run's main
 metric (the report problems' when a selection/report split is configured, with the all-problems number beside it)."""
 
 from __future__ import annotations
@@ -18,6 +18,24 @@ def tracker_for(tmp_path):
         return cfg, Tracker.start(cfg, "key123", cfg.to_yaml())
 
     return make
+
+
+def test_experiment_is_a_model_development_experiment_with_a_description(tracker_for):
+    cfg, tracker = tracker_for()
+    exp = tracker.client.get_experiment(tracker.experiment_id)
+    assert exp.name == cfg.tracking.experiment
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
+    note = exp.tags["mlflow.note.content"]
+    for needle in ("sweep-", "train-<variant>", "eval-", "pass_at_1", "Compare", "step", "variant", "is_best",
+                   "report problems", cfg.model.name_or_path, "`deep`", "`diverse`"):
+        assert needle in note, needle
+    # An existing experiment (created by an older version, or another sweep) gets them too.
+    tracker.client.delete_experiment_tag(tracker.experiment_id, "mlflow.experimentKind")
+    _, again = tracker_for("benchmark.selection_end_date=null")
+    assert again.experiment_id == tracker.experiment_id
+    tags = again.client.get_experiment(again.experiment_id).tags
+    assert tags["mlflow.experimentKind"] == "custom_model_development"
+    assert "on all benchmark problems" in tags["mlflow.note.content"]
 
 
 def _result(step: int, solved: set[str], qids: list[str]) -> CheckpointResult:
