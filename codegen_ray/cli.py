@@ -141,7 +141,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         raise UserError("--workers must be > 0")
     report = grade_samples(args.problems, args.samples, args.output, exec_cfg, workers)
     print(report.describe())
-    return 0
+    return 0 if report.ok else 1  # persistent harness errors: not graded, not a score
 
 
 def main(argv: Sequence[str] | None = None) -> int:
