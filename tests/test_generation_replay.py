@@ -115,3 +115,8 @@ def test_evaluation_key_follows_the_replay_files_content(tmp_path):
     assert evaluation_key(load_config(None, ["generation.backend=replay", f"generation.replay_path={moved}"])) == key
     _write(path, ROWS[:-1] + [_row("deep", 3, "q2", "edited")])
     assert evaluation_key(load_config(None, ["generation.backend=replay", f"generation.replay_path={path}"])) != key
+
+
+def test_replay_is_only_chosen_explicitly():
+    assert base.resolve_backend_kind("replay", GenerationConfig(backend="replay", replay_path="x")) == "replay"
+    assert base.resolve_backend_kind("auto", GenerationConfig()) in ("hf", "vllm")
