@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import BUILTIN_TINY_MODEL, SweepConfig, stable_hash
+from .config import BUILTIN_TINY_MODEL, GenerationConfig, SweepConfig, stable_hash
 from .errors import ConfigError, UserError
-from .types import BASE_CHECKPOINT_NAME, CheckpointRef, Problem, SamplingSettings
+from .types import BASE_CHECKPOINT_NAME, CheckpointRef, Problem, SamplingSettings, checkpoint_dir_name
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,6 @@ class PlannedCheckpoint:
 
     @property
     def name(self) -> str:
-        from .types import checkpoint_dir_name
-
         return checkpoint_dir_name(self.step, self.epoch)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,7 +175,7 @@ class SweepPlan:
         return 1 + sum(len(v.checkpoints) for v in self.variants)
 
     @property
-    def generation_config(self):
+    def generation_config(self) -> GenerationConfig:
         """``generation`` as the pool's workers get it: the replay file as an absolute path."""
         if self.replay_path is None:
             return self.cfg.generation
