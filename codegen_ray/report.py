@@ -639,11 +639,10 @@ def format_table(
         out.append("Failed evaluations are not scored (not counted as Pass@1 = 0) and are never chosen as best.")
     if split is not None:
         total = len(split.selection_ids) + len(split.report_ids)
-        out.append(
-            f"report Pass@1: on the {len(split.report_ids)} report problems, which played no part in choosing the "
-            f"best (the number to quote); selection Pass@1: on the {len(split.selection_ids)} selection problems, "
-            f"which chose it; all Pass@1 and solved/total: on all {total} problems"
-        )
+        out.append(f"report Pass@1: on the {len(split.report_ids)} report problems, which played no part in choosing "
+                   "the best (the number to quote)")
+        out.append(f"selection Pass@1: on the {len(split.selection_ids)} selection problems, which chose it; "
+                   f"all Pass@1 and solved/total: on all {total} problems")
     if best:
         out.append("* best checkpoint of its variant" + (" (highest selection Pass@1)" if split is not None else ""))
     return "\n".join(out) + "\n"

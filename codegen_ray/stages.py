@@ -353,7 +353,8 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
         # Trials only wait on the pools; a few per generation actor keep every actor's engine busy.
         concurrent = cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
         bar = _progress_callback(len(refs), "evaluating checkpoints", progress,
-                                 lambda r: f"{r.get('variant')}/{r.get('checkpoint')}: pass@1={r.get('pass@1', 0):.3f}")
+                                 lambda r: f"{r.get('variant')}/{r.get('checkpoint')}: "
+                                           f"pass@1 on all problems={r.get('pass@1', 0):.3f}")
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(_eval_trial, ctx=ctx), {"CPU": 0.01}),
             param_space={"checkpoint": tune.grid_search([dataclasses.asdict(r) for r in refs])},
