@@ -7,9 +7,12 @@ library. User errors (bad config, bad data) print one line and exit with status 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .errors import HarnessError, UserError
 
@@ -19,6 +22,8 @@ def _sweep_parser(sub) -> None:
     p.add_argument("--config", type=Path, default=None, help="YAML config (default: experiments/configs/default.yaml)")
     p.add_argument("--address", default=None, help="join a Ray cluster: auto or ray://host:10001 (= ray.address)")
     p.add_argument("--dry-run", action="store_true", help="validate and print the trial plan; start nothing")
+    p.add_argument("--json", action="store_true",
+                   help="with --dry-run: print the plan as one JSON object on stdout (checkpoints with step and epoch)")
     p.add_argument("--verbose", action="store_true", help="show Ray's, Tune's and the workers' own logs")
     p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
     p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
@@ -70,6 +75,21 @@ class _QuietRaylet:
         return getattr(self._stream, name)
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Everything written to stdout meanwhile, by Python or by native code on file descriptor 1, goes to stderr."""
+    sys.stdout.flush()
+    saved_fd = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+
+
 def _run_sweep(args: argparse.Namespace) -> int:
     from .config import load_config
     from .sweep import plan_sweep, run_sweep
@@ -77,7 +97,14 @@ def _run_sweep(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     if args.address is not None:
         overrides.append(f"ray.address={args.address}")
+    if args.json and not args.dry_run:
+        raise UserError("--json: only with --dry-run (a sweep prints its table)")
     cfg = load_config(args.config, overrides)
+    if args.dry_run and args.json:
+        with _stdout_to_stderr():  # stdout carries the JSON object and nothing else (e.g. a model build's progress)
+            plan = plan_sweep(cfg).to_dict()
+        print(json.dumps(plan, indent=2))
+        return 0
     if args.dry_run:
         print(plan_sweep(cfg).describe())
         return 0
@@ -114,7 +141,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         raise UserError("--workers must be > 0")
     report = grade_samples(args.problems, args.samples, args.output, exec_cfg, workers)
     print(report.describe())
-    return 0
+    return 0 if report.ok else 1  # persistent harness errors: not graded, not a score
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,11 +22,15 @@ from typing import Any, Literal, Optional, Union
 import yaml
 
 from .errors import ConfigError
+from .types import BASE_CHECKPOINT_NAME
 
 BUILTIN_TINY_MODEL = "builtin:tiny-qwen2"
 BUILTIN_BENCHMARK = "builtin:atcoder-mini"
 BUILTIN_DATA_PREFIX = "builtin:"  # builtin:deep / builtin:diverse → shipped JSONL files
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "configs" / "default.yaml"
+# Variant names the sweep uses itself: "base" is the base model's key (its results, its generations file, its MLflow
+# run); a variant of that name would be taken for the base model and silently left out of best-checkpoint selection.
+RESERVED_VARIANT_NAMES = frozenset({BASE_CHECKPOINT_NAME})
 
 
 # --------------------------------------------------------------------------------------------------------- sections
@@ -129,6 +133,10 @@ class VariantConfig:
     def validate(self, key: str) -> None:
         if not self.name or not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
             raise ConfigError(f"{key}.name", f"must be a non-empty name of letters, digits, '_', '-', '.': {self.name!r}")
+        if self.name in RESERVED_VARIANT_NAMES:
+            raise ConfigError(f"{key}.name", f"{self.name!r} is reserved for the base model; rename the variant")
+        if self.name.startswith("."):
+            raise ConfigError(f"{key}.name", f"must not start with '.' (it names directories): {self.name!r}")
         if not self.path:
             raise ConfigError(f"{key}.path", "a variant needs data: set path to a file, a hub dataset or builtin:NAME")
         if self.max_samples is not None:
@@ -218,7 +226,10 @@ class VllmConfig:
 
 @dataclass
 class GenerationConfig:
-    backend: Literal["auto", "hf", "vllm"] = "auto"  # auto: vLLM when installed and GPUs are configured
+    # auto: vLLM when installed and GPUs are configured. replay: serve completions from replay_path, no model.
+    backend: Literal["auto", "hf", "vllm", "replay"] = "auto"
+    # backend replay only: JSONL of {"variant" (or "base"), "step", "question_id", "completions": [n strings]}
+    replay_path: Optional[str] = None
     n: int = 1
     temperature: float = 0.2
     top_p: float = 0.95
@@ -245,6 +256,10 @@ class GenerationConfig:
         _positive(self.vllm.max_loras, f"{key}.vllm.max_loras")
         if not 0 < self.vllm.gpu_memory_utilization <= 1:
             raise ConfigError(f"{key}.vllm.gpu_memory_utilization", "must be in (0, 1]")
+        if self.backend == "replay" and not self.replay_path:
+            raise ConfigError(f"{key}.replay_path", "backend replay needs the JSONL file of completions to replay")
+        if self.replay_path and self.backend != "replay":
+            raise ConfigError(f"{key}.replay_path", f"is only read by backend replay (backend is {self.backend!r})")
 
 
 @dataclass

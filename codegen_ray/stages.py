@@ -226,7 +226,8 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     """Generate → extract → execute → grade → pass@k for one checkpoint; reuses a finished evaluation on disk.
 
     Infrastructure failures (generation crashed, harness errors that persisted after retries) mark the
-    evaluation ``failed`` — never a Pass@1 of zero.
+    evaluation ``failed`` — never a Pass@1 of zero — and leave no ``_eval_all.json`` (lcb_runner's score scripts would
+    read one as a score).
     """
     from .execution.pool import GradeJob
     from .generation.cache import generate_cached
@@ -237,6 +238,7 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
 
     cfg, paths = ctx.cfg, ctx.paths
     eval_file = paths.evaluations_dir / f"{_ckpt_file_stem(ckpt)}.json"
+    eval_all = paths.evaluations_dir / f"{_ckpt_file_stem(ckpt)}_eval_all.json"
     if eval_file.is_file():
         ev = CheckpointEvaluation.from_json(eval_file.read_text(encoding="utf-8"))
         if ev.status == "ok":
@@ -249,7 +251,9 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     try:
         gen = generate_cached(ctx.gen_pool, paths.generations_dir, ckpt, prompts, ctx.sampling)
     except Exception as err:  # noqa: BLE001 - an infrastructure failure, recorded, never a zero score
-        return _failed(base, f"generation failed: {type(err).__name__}: {err}", eval_file)
+        cause = getattr(err, "cause", None) or err  # a Ray task error: the backend's own exception
+        eval_all.unlink(missing_ok=True)  # a failed checkpoint leaves nothing readable as a score
+        return _failed(base, f"generation failed: {type(cause).__name__}: {cause}", eval_file)
     completions: list[list[Completion]] = gen.completions
     codes = [[extract_code(c.text) for c in per_problem] for per_problem in completions]
     jobs = [GradeJob(problem=p, code=code, sample_index=i)
@@ -260,14 +264,18 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
         by_problem.setdefault(v.question_id, []).append(v)
     harness = [v for v in verdicts if v.outcome is Outcome.HARNESS_ERROR]
     isolation = verdicts[0].isolation if verdicts else ""
-    write_eval_all(paths.evaluations_dir / f"{_ckpt_file_stem(ckpt)}_eval_all.json", list(ctx.problems),
-                   [[c.text for c in cs] for cs in completions], codes,
-                   [by_problem[p.question_id] for p in ctx.problems])
-    _write_detailed(paths.detailed_dir / f"{_ckpt_file_stem(ckpt)}.json", ckpt, ctx.problems, codes, by_problem)
+    detailed = paths.detailed_dir / f"{_ckpt_file_stem(ckpt)}.json"
     if harness:
+        # No lcb_runner-shaped file: its score scripts would read the harness-error problems as pass@1 = 0. The
+        # per-program verdicts are kept (they show what failed), in a record marked failed.
+        eval_all.unlink(missing_ok=True)
+        _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="failed")
         return _failed({**base, "isolation": isolation}, f"{len(harness)} program(s) hit persistent harness errors "
                        f"(e.g. {harness[0].question_id}: {harness[0].tests[-1].detail if harness[0].tests else ''})",
                        eval_file)
+    write_eval_all(eval_all, list(ctx.problems), [[c.text for c in cs] for cs in completions], codes,
+                   [by_problem[p.question_id] for p in ctx.problems])
+    _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="ok")
     n = ctx.sampling.n
     correct = {qid: sum(v.passed for v in vs) for qid, vs in by_problem.items()}
     ks = [k for k in (1, 5, 10, 25, 100) if k <= n]
@@ -291,7 +299,7 @@ def _failed(base: dict[str, Any], reason: str, eval_file: Path) -> CheckpointEva
     return ev
 
 
-def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem) -> None:
+def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem, status: str) -> None:
     records = []
     for p, per_problem in zip(problems, codes):
         for v in sorted(by_problem.get(p.question_id, []), key=lambda v: v.sample_index):
@@ -301,7 +309,7 @@ def _write_detailed(path: Path, ckpt: CheckpointRef, problems, codes, by_problem
                 "tests": [{"index": t.index, "outcome": t.outcome.value, "cpu_time_s": round(t.cpu_time_s, 4),
                            "detail": t.detail} for t in v.tests],
             })
-    atomic_write_text(path, json.dumps({"checkpoint": ckpt.key, "programs": records}, indent=1))
+    atomic_write_text(path, json.dumps({"checkpoint": ckpt.key, "status": status, "programs": records}, indent=1))
 
 
 def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
@@ -338,14 +346,15 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
 
     cfg: SweepConfig = plan.cfg
     refs = checkpoints_to_evaluate(trainings)
-    gen_pool = GenerationPool.create(plan.model_path, cfg.generation, cfg.model.dtype, plan.backend)
+    gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
     exec_pool = ExecutionPool(cfg.execution)
     try:
         ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling_settings(cfg))
         # Trials only wait on the pools; a few per generation actor keep every actor's engine busy.
         concurrent = cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
         bar = _progress_callback(len(refs), "evaluating checkpoints", progress,
-                                 lambda r: f"{r.get('variant')}/{r.get('checkpoint')}: pass@1={r.get('pass@1', 0):.3f}")
+                                 lambda r: f"{r.get('variant')}/{r.get('checkpoint')}: "
+                                           f"pass@1 on all problems={r.get('pass@1', 0):.3f}")
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(_eval_trial, ctx=ctx), {"CPU": 0.01}),
             param_space={"checkpoint": tune.grid_search([dataclasses.asdict(r) for r in refs])},
@@ -468,35 +477,53 @@ def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, start
         "generations_reused": sum(ev.reused_generations for ev in evals),
     }
     if tracker is not None:
-        _track_evaluations(tracker, results, best, paths)
+        _track_evaluations(tracker, results, best, paths, plan.split)
         for f in (files.summary_json, files.report_md, contamination_file, *files.plots):
             tracker.log_artifact(tracker.parent_run_id, f, "report")
         overall = rp.choose_best_overall(best)
-        tracker.log_metrics(tracker.parent_run_id, {
-            **{f"best_pass1.{v}": r.pass1 for v, r in best.items()},
-            **{f"best_report_pass1.{v}": r.report_pass1 for v, r in best.items()},
-            "best_pass1": overall.pass1 if overall else None,
-        })
+        # Headline: Pass@1 on the report problems when a split is configured (beside it, on all problems).
+        metrics = {f"best_pass1.{v}": r.headline_pass1 for v, r in best.items()}
+        metrics["best_pass1"] = overall.headline_pass1 if overall else None
+        if plan.split is not None:
+            metrics.update({f"best_pass1_all.{v}": r.pass1 for v, r in best.items()})
+            metrics.update({f"best_selection_pass1.{v}": r.selection_pass1 for v, r in best.items()})
+            metrics["best_pass1_all"] = overall.pass1 if overall else None
+        tracker.log_metrics(tracker.parent_run_id, metrics)
+        tags = {"pass1_problems": _pass1_problems_label(plan.split, len(plan.problems))}
         if overall is not None:
-            tracker.set_tags(tracker.parent_run_id, {"best_checkpoint": overall.key})
+            tags["best_checkpoint"] = overall.key
+        tracker.set_tags(tracker.parent_run_id, tags)
         tracker.finish(tracker.parent_run_id, "FINISHED" if all(r.ok for r in results) else "FAILED")
     return SweepResult(
         run_key=paths.eval_key, output_dir=run_dir, results=results, best=best,
         summary_path=latest / "summary.json", report_path=latest / "report.md",
-        table=rp.format_table(results, best), mlflow_parent_run_id=tracker.parent_run_id if tracker else None,
-        counters=counters,
+        table=rp.format_table(results, best, plan.split),
+        mlflow_parent_run_id=tracker.parent_run_id if tracker else None, counters=counters,
     )
 
 
-def _track_evaluations(tracker, results, best, paths) -> None:
+def _pass1_problems_label(split, total: int) -> str:
+    """What the headline Pass@1 metrics (``pass_at_1``, ``best_pass1.*``) are computed on, for an MLflow tag."""
+    if split is None:
+        return f"all {total} problems"
+    return (f"the {len(split.report_ids)} report problems, which played no part in choosing the best checkpoint "
+            f"(metrics ending in _all: all {total} problems; {split.description})")
+
+
+def _track_evaluations(tracker, results, best, paths, split=None) -> None:
+    """One MLflow run per evaluation. Main metric ``pass_at_1``: the headline Pass@1 (report problems with a split,
+    then ``pass_at_1_all`` and ``pass_at_K_all`` beside it; all problems without one)."""
     best_keys = {r.key for r in best.values()}
+    label = _pass1_problems_label(split, max((r.total for r in results if r.ok), default=0))
     for r in results:
         tags = {"variant": r.variant, "step": r.step, "epoch": r.epoch, "checkpoint": r.checkpoint,
                 "is_best": str(r.key in best_keys).lower(), "status": r.status.value, "stage": "evaluation",
-                "backend": r.backend, "isolation": r.isolation}
+                "backend": r.backend, "isolation": r.isolation, "pass1_problems": label}
         run_id = tracker.child(f"eval/{r.key}", f"eval-{r.key.replace('/', '-')}", tags)
         if r.ok:
-            metrics = {f"pass_at_{k}": v for k, v in r.pass_at.items()}  # MLflow names allow no '@'
+            suffix = "" if split is None else "_all"
+            metrics = {f"pass_at_{k}{suffix}": v for k, v in r.pass_at.items()}  # MLflow names allow no '@'
+            metrics["pass_at_1"] = r.headline_pass1
             metrics.update({"solved": r.solved, "total": r.total, "val_loss": r.val_loss,
                             "train_loss": r.train_loss, "selection_pass1": r.selection_pass1,
                             "report_pass1": r.report_pass1})

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import BUILTIN_TINY_MODEL, SweepConfig, stable_hash
+from .config import BUILTIN_TINY_MODEL, GenerationConfig, SweepConfig, stable_hash
 from .errors import ConfigError, UserError
-from .types import CheckpointRef, Problem, SamplingSettings
+from .types import BASE_CHECKPOINT_NAME, CheckpointRef, Problem, SamplingSettings, checkpoint_dir_name
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,35 @@ def training_key(cfg: SweepConfig) -> str:
 
 
 def evaluation_key(cfg: SweepConfig) -> str:
+    generation = _strip_resources({k: v for k, v in dataclasses.asdict(cfg.generation).items() if k != "vllm"})
+    generation.pop("replay_path")
+    if cfg.generation.backend == "replay":
+        # The file's content, not its name: an edited replay file is a new evaluation (and a moved one is not).
+        generation["replay_sha256"] = _replay_sha256(cfg)
     blob = {
         "train": training_key(cfg),
         "benchmark": dataclasses.asdict(cfg.benchmark),
-        "generation": _strip_resources({k: v for k, v in dataclasses.asdict(cfg.generation).items() if k != "vllm"}),
+        "generation": generation,
         "execution": _strip_resources(dataclasses.asdict(cfg.execution)),
     }
     return stable_hash(blob)
+
+
+def replay_path(cfg: SweepConfig) -> Optional[Path]:
+    """The replay file (``generation.replay_path``, relative to the config file), absolute; None without replay."""
+    if cfg.generation.backend != "replay" or not cfg.generation.replay_path:
+        return None
+    return cfg.resolve_path(cfg.generation.replay_path).resolve()
+
+
+def _replay_sha256(cfg: SweepConfig) -> str:
+    from .generation.replay_backend import file_sha256
+
+    path = replay_path(cfg)
+    try:
+        return file_sha256(path)
+    except OSError as err:
+        raise ConfigError("generation.replay_path", f"cannot read {path}: {err.strerror or err}") from None
 
 
 @dataclass(frozen=True)
@@ -98,6 +120,21 @@ class SweepPaths:
 
 
 # ------------------------------------------------------------------------------------------------------- preflight
+@dataclass(frozen=True)
+class PlannedCheckpoint:
+    """A checkpoint the trainer will write (``checkpoint-step-{step}-epoch-{epoch}``)."""
+
+    step: int
+    epoch: int
+
+    @property
+    def name(self) -> str:
+        return checkpoint_dir_name(self.step, self.epoch)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "step": self.step, "epoch": self.epoch}
+
+
 @dataclass
 class VariantPlan:
     name: str
@@ -106,8 +143,17 @@ class VariantPlan:
     val_rows: int
     test_rows: int
     optimizer_steps: int
-    expected_checkpoints: list[str]
+    checkpoints: list[PlannedCheckpoint]
     contaminated_rows: int
+
+    @property
+    def expected_checkpoints(self) -> list[str]:
+        return [c.name for c in self.checkpoints]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rows": self.rows, "train_rows": self.train_rows, "val_rows": self.val_rows,
+                "test_rows": self.test_rows, "optimizer_steps": self.optimizer_steps,
+                "contaminated_rows": self.contaminated_rows, "checkpoints": [c.to_dict() for c in self.checkpoints]}
 
 
 @dataclass
@@ -122,10 +168,49 @@ class SweepPlan:
     backend: str
     contamination: Any = None  # contamination.ContaminationReport
     excluded_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+    replay_path: Optional[Path] = None  # backend replay: the completions file, absolute
 
     @property
     def num_eval_trials(self) -> int:
-        return 1 + sum(len(v.expected_checkpoints) for v in self.variants)
+        return 1 + sum(len(v.checkpoints) for v in self.variants)
+
+    @property
+    def generation_config(self) -> GenerationConfig:
+        """``generation`` as the pool's workers get it: the replay file as an absolute path."""
+        if self.replay_path is None:
+            return self.cfg.generation
+        return dataclasses.replace(self.cfg.generation, replay_path=str(self.replay_path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON values (``--dry-run --json``): every checkpoint to be evaluated, with its step and
+        epoch, so that a replay file can be written before the run."""
+        cfg = self.cfg
+        n_tests = sum(len(p.tests) for p in self.problems)
+        gen = self.num_eval_trials * len(self.problems) * cfg.generation.n
+        return {
+            "schema": "codegen_ray.plan/1",
+            "model": {"name_or_path": cfg.model.name_or_path, "path": self.model_path},
+            "training_key": training_key(cfg),
+            "evaluation_key": evaluation_key(cfg),
+            "benchmark": {
+                "source": cfg.benchmark.source,
+                "problems": len(self.problems),
+                "tests": n_tests,
+                "question_ids": [p.question_id for p in self.problems],
+                "split": None if self.split is None else {
+                    "description": self.split.description,
+                    "selection_ids": sorted(self.split.selection_ids),
+                    "report_ids": sorted(self.split.report_ids),
+                },
+            },
+            "generation": {"backend": self.backend, "n": cfg.generation.n,
+                           "replay_path": None if self.replay_path is None else str(self.replay_path)},
+            "base": {"variant": BASE_CHECKPOINT_NAME, "name": BASE_CHECKPOINT_NAME, "step": 0, "epoch": 0},
+            "variants": [v.to_dict() for v in self.variants],
+            "evaluation_trials": self.num_eval_trials,
+            "generations": gen,
+            "max_test_executions": gen * n_tests // max(len(self.problems), 1),
+        }
 
     def describe(self) -> str:
         cfg = self.cfg
@@ -148,7 +233,8 @@ class SweepPlan:
         lines += [
             f"evaluation trials: {self.num_eval_trials} (base model + every checkpoint)",
             f"generations: {gen} ({cfg.generation.n} per problem; backend {self.backend},"
-            f" {cfg.generation.num_actors} actor(s) x {cfg.generation.gpus_per_actor} GPU)",
+            f" {cfg.generation.num_actors} actor(s) x {cfg.generation.gpus_per_actor} GPU)"
+            + (f"; replayed from {self.replay_path}" if self.replay_path is not None else ""),
             f"test executions: at most {gen * n_tests // max(len(self.problems), 1)}"
             f" ({cfg.execution.num_actors} execution actors x {cfg.execution.cpus_per_actor} CPU)",
         ]
@@ -164,18 +250,17 @@ def resolve_model_path(cfg: SweepConfig) -> str:
     return str(path) if path.exists() else cfg.model.name_or_path
 
 
-def _expected_checkpoints(training, train_rows: int) -> tuple[int, list[str]]:
-    """Optimizer steps and checkpoint names the trainer will produce (same schedule as the workers use)."""
+def _expected_checkpoints(training, train_rows: int) -> tuple[int, list[PlannedCheckpoint]]:
+    """Optimizer steps and the checkpoints the trainer will produce (same schedule as the workers use)."""
     from .train.worker import Schedule
-    from .types import checkpoint_dir_name
 
     sched = Schedule.of(train_rows, training.num_workers, dataclasses.asdict(training))
-    names = []
+    ckpts = []
     for step in range(1, sched.total_steps + 1):
         epoch = math.ceil(step / sched.steps_per_epoch)
         if step % sched.steps_per_epoch == 0 or (training.save_steps and step % training.save_steps == 0):
-            names.append(checkpoint_dir_name(step, epoch))
-    return sched.total_steps, names
+            ckpts.append(PlannedCheckpoint(step, epoch))
+    return sched.total_steps, ckpts
 
 
 def _prepare_ray_auth(cfg: SweepConfig) -> None:
@@ -219,7 +304,24 @@ def plan_sweep(cfg: SweepConfig) -> SweepPlan:
         steps, ckpts = _expected_checkpoints(cfg.training_for(v), len(parts.train))
         plans.append(VariantPlan(v.name, len(rows[v.name]), len(parts.train), len(parts.val), len(parts.test),
                                  steps, ckpts, len(flagged)))
-    return SweepPlan(cfg, model_path, problems, plans, split, _backend_name(cfg), contamination, excluded)
+    replay = _check_replay(cfg, problems, plans)
+    return SweepPlan(cfg, model_path, problems, plans, split, _backend_name(cfg), contamination, excluded, replay)
+
+
+def _check_replay(cfg: SweepConfig, problems: list[Problem], plans: list[VariantPlan]) -> Optional[Path]:
+    """backend replay: the file exists, parses, and has a row with ``generation.n`` completions for every
+    (base model and planned checkpoint) x problem. Raises ConfigError / DataError naming what is missing."""
+    path = replay_path(cfg)
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ConfigError("generation.replay_path", f"no such file: {path}")
+    from .generation.replay_backend import ReplayTable
+
+    table = ReplayTable.read(path)
+    wanted = [(BASE_CHECKPOINT_NAME, 0)] + [(v.name, c.step) for v in plans for c in v.checkpoints]
+    table.check_covers(wanted, [p.question_id for p in problems], cfg.generation.n)
+    return path
 
 
 def selection_split(cfg: SweepConfig, problems: list[Problem]):
@@ -402,5 +504,5 @@ def copy_latest(src: Path, dst: Path) -> None:
     atomic_write_text(dst, src.read_text(encoding="utf-8"))
 
 
-__all__ = ["SweepConfig", "SweepPaths", "SweepPlan", "SweepResult", "plan_sweep", "run_sweep", "UserError",
+__all__ = ["SweepConfig", "SweepPaths", "SweepPlan", "SweepResult", "PlannedCheckpoint", "VariantPlan", "plan_sweep", "run_sweep", "UserError",
            "CheckpointRef"]

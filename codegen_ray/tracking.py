@@ -36,6 +36,36 @@ def resolve_tracking_uri(cfg: SweepConfig) -> str:
     return uri
 
 
+# MLflow 3's UI opens an experiment of this kind in its model-training view (not the GenAI traces overview).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+NOTE_TAG = "mlflow.note.content"  # the experiment's description in the UI
+
+
+def experiment_tags(cfg: SweepConfig) -> dict[str, str]:
+    """The experiment's kind and its description: what the runs are and how to compare them."""
+    split = cfg.benchmark.selection_end_date
+    pass1 = (f"Pass@1 on the report problems (dated after {split}), which played no part in choosing the best "
+             "checkpoint; the metrics ending in `_all` are on all problems, `selection_pass1` on the problems dated "
+             f"up to {split} that chose the best") if split else "Pass@1 on all benchmark problems"
+    note = f"""LoRA fine-tuning sweeps by codegen_ray: which training data, and which checkpoint, writes better programs?
+Latest sweep: model `{cfg.model.name_or_path}`, data variants {", ".join(f"`{v.name}`" for v in cfg.data.variants)},
+benchmark `{cfg.benchmark.source}` (LiveCodeBench schema), generation backend `{cfg.generation.backend}`.
+
+**Runs.** One parent run per sweep, `sweep-<evaluation key>`: the config as params and `config.yaml`, the best
+checkpoint per variant (`best_pass1.<variant>`, tag `best_checkpoint`), and `report.md`, `summary.json` and plots as
+artifacts. Nested under it: `train-<variant>` (train loss, learning rate, tokens/s per step; val loss per
+checkpoint) and one `eval-<variant>-<checkpoint>` per evaluated checkpoint plus `eval-base` for the base model
+(tags `variant`, `step`, `epoch`, `checkpoint`, `is_best`, `status`).
+
+**Main metric** `pass_at_1`: {pass1}. A failed evaluation has status FAILED, tag `failure` and no metric.
+
+**Compare.** Select the `eval-*` runs of a sweep, press Compare, and plot `pass_at_1` against the `step` tag grouped by
+`variant` (or use the Chart view). Whether a difference is significant (paired McNemar / bootstrap tests, Wilson
+intervals) is in the parent run's `report/report.md`."""
+    return {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND, NOTE_TAG: note}
+
+
 def git_commit(path: Path) -> Optional[str]:
     try:
         out = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
@@ -59,6 +89,8 @@ class Tracker:
         exp = client.get_experiment_by_name(cfg.tracking.experiment)
         exp_id = exp.experiment_id if exp is not None else client.create_experiment(
             cfg.tracking.experiment, artifact_location=_artifact_location(resolve_tracking_uri(cfg)))
+        for key, value in experiment_tags(cfg).items():
+            client.set_experiment_tag(exp_id, key, value)
         found = client.search_runs(
             [exp_id], filter_string=f"tags.`{TAG_RUN_KEY}` = '{run_key}' and tags.`{TAG_KIND}` = 'sweep'",
             max_results=1,

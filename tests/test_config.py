@@ -67,6 +67,8 @@ def test_overrides_apply_with_types():
         ("generation.top_p=0", "generation.top_p"),
         ("generation.n=0", "generation.n"),
         ("generation.backend=tgi", "generation.backend"),
+        ("generation.backend=replay", "generation.replay_path"),  # replay needs its file
+        ("generation.replay_path=x.jsonl", "generation.replay_path"),  # only read by backend replay
         ("execution.timeout_s=-1", "execution.timeout_s"),
         ("execution.isolation=docker", "execution.isolation"),
         ("benchmark.start_date=July", "benchmark.start_date"),
@@ -114,3 +116,24 @@ def test_hash_is_stable_and_sensitive():
 def test_root_must_be_a_mapping():
     with pytest.raises(ConfigError):
         config_from_dict(["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_reserved_variant_name_is_a_config_error(index):
+    """A variant named ``base`` would be taken for the base model (and silently never chosen as a best checkpoint)."""
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [f"data.variants[{index}].name=base"])
+    assert err.value.key == f"data.variants[{index}].name"
+    assert "reserved" in str(err.value) and "base" in str(err.value)
+
+
+@pytest.mark.parametrize("name", [".", "..", ".hidden"])
+def test_variant_name_cannot_start_with_a_dot(name):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [f"data.variants[0].name={name}"])
+    assert err.value.key == "data.variants[0].name"
+
+
+def test_replay_backend_config():
+    cfg = load_config(None, ["generation.backend=replay", "generation.replay_path=replay.jsonl"])
+    assert cfg.generation.backend == "replay" and cfg.generation.replay_path == "replay.jsonl"

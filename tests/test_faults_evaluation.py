@@ -98,6 +98,41 @@ def test_failed_evaluation_is_retried_on_rerun_and_then_scored(ectx, base_eval, 
     assert 1 in ev.pass_at and ev.total == NUM_PROBLEMS
 
 
+def test_harness_failure_leaves_no_scored_eval_all(ectx, tmp_path):
+    """Harness errors that persist make the checkpoint failed, and no lcb_runner-shaped ``_eval_all.json`` remains
+    (its score scripts would read the harness-error problem as pass@1 = 0); the per-program record says failed."""
+    import dataclasses
+
+    from codegen_ray.config import GenerationConfig
+    from codegen_ray.generation.pool import GenerationPool
+    from codegen_ray.stages import CheckpointEvaluation, evaluate_checkpoint
+
+    # A problem without tests cannot be graded (a harness error, whatever the program); the others grade normally.
+    broken = dataclasses.replace(ectx.problems[0], question_id="zz_no_tests", public_tests=(), private_tests=())
+    problems = (*ectx.problems, broken)
+    ref = CheckpointRef("deep", 9, 1, adapter_path=str(tmp_path / "adapter"), train_loss=1.0, val_loss=1.0)
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text("".join(json.dumps({"variant": "deep", "step": 9, "question_id": p.question_id,
+                                          "completions": ["```python\nprint(1)\n```"]}) + "\n" for p in problems))
+    pool = GenerationPool.create("unused", GenerationConfig(backend="replay", replay_path=str(replay)), "auto")
+    try:
+        ctx = dataclasses.replace(ectx, problems=problems, gen_pool=pool)
+        stale = ectx.paths.evaluations_dir / f"{_stem(ref)}_eval_all.json"
+        stale.parent.mkdir(parents=True, exist_ok=True)
+        stale.write_text(json.dumps([{"question_id": "zz_no_tests", "pass@1": 0.0}]))  # e.g. left by an older run
+        ev = evaluate_checkpoint(ctx, ref)
+    finally:
+        pool.shutdown()
+    assert ev.status == "failed" and "harness error" in ev.failure and "zz_no_tests" in ev.failure
+    assert 1 not in ev.pass_at and ev.backend == "replay"
+    assert not stale.exists()
+    on_disk = CheckpointEvaluation.from_json((ectx.paths.evaluations_dir / f"{_stem(ref)}.json").read_text())
+    assert on_disk.status == "failed" and on_disk.pass_at == {}
+    detailed = json.loads((ectx.paths.detailed_dir / f"{_stem(ref)}.json").read_text())
+    assert detailed["status"] == "failed"
+    assert {r["question_id"]: r["outcome"] for r in detailed["programs"]}["zz_no_tests"] == "harness_error"
+
+
 def test_table_summary_report_and_mlflow_say_failed(ectx, base_eval, tmp_path):
     from mlflow import MlflowClient
 

@@ -206,6 +206,59 @@ def test_malformed_ray_address_names_the_key(run_cli):
     _assert_refused(rc, lines, "ray.address")
 
 
+# ----------------------------------------------------------------------------------- replay backend, reserved names
+def _dry_run_json(capsys, *args: str) -> dict:
+    capsys.readouterr()
+    assert cli.main(["sweep", "--dry-run", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)  # stdout is exactly one JSON object
+
+
+def _replay_rows(plan: dict) -> list[dict]:
+    checkpoints = [(plan["base"]["variant"], plan["base"]["step"])] + [
+        (v["name"], c["step"]) for v in plan["variants"] for c in v["checkpoints"]]
+    return [{"variant": v, "step": s, "question_id": q, "completions": ["print(1)"]}
+            for v, s in checkpoints for q in plan["benchmark"]["question_ids"]]
+
+
+def test_replay_file_missing_a_row_names_variant_step_and_question(run_cli, tmp_path, capsys, cache_dir):
+    plan = _dry_run_json(capsys, f"output.root={tmp_path / 'dry'}", f"model.cache_dir={cache_dir}")
+    rows = _replay_rows(plan)
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rc, lines = run_cli("generation.backend=replay", f"generation.replay_path={replay}", dry_run=True)
+    assert rc == 0, lines  # the complete file passes the check
+    gone = rows.pop(len(rows) // 2)
+    replay.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rc, lines = run_cli("generation.backend=replay", f"generation.replay_path={replay}")  # a real run: refused
+    _assert_refused(rc, lines, str(replay), f"variant {gone['variant']!r}", f"step {gone['step']}",
+                    f"question {gone['question_id']!r}")
+    assert _files_under(tmp_path / "results") == []
+
+
+def test_replay_file_that_does_not_exist_names_the_key(run_cli, tmp_path):
+    rc, lines = run_cli("generation.backend=replay", f"generation.replay_path={tmp_path / 'none.jsonl'}")
+    _assert_refused(rc, lines, "generation.replay_path", "no such file")
+
+
+def test_replay_row_with_the_wrong_sample_count_names_file_and_line(run_cli, tmp_path, capsys, cache_dir):
+    rows = _replay_rows(_dry_run_json(capsys, f"output.root={tmp_path / 'dry'}", f"model.cache_dir={cache_dir}"))
+    rows[3]["completions"] = ["a", "b"]
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rc, lines = run_cli("generation.backend=replay", f"generation.replay_path={replay}")
+    _assert_refused(rc, lines, f"{replay}:4", "2 completion(s)", "generation.n is 1")
+
+
+def test_reserved_variant_name_through_the_cli(run_cli):
+    rc, lines = run_cli("data.variants[1].name=base")
+    _assert_refused(rc, lines, "data.variants[1].name", "reserved")
+
+
+def test_json_needs_dry_run(run_cli):
+    rc, lines = run_cli("--json")
+    _assert_refused(rc, lines, "--json", "--dry-run")
+
+
 # ------------------------------------------------------------------------------------------- --debug, the process
 def test_debug_shows_the_exception_instead(tmp_path, cache_dir, sweep_model):
     missing = tmp_path / "nope.jsonl"
@@ -231,3 +284,22 @@ def test_real_process_prints_one_line_and_exits_2(tmp_path, cache_dir, sweep_mod
     assert len(lines) == 1 and f"{f}:2" in lines[0], proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert _files_under(tmp_path / "results") == [] and not (tmp_path / "mlflow.db").exists()
+
+
+def test_dry_run_json_is_the_only_thing_on_stdout(tmp_path, cache_dir, sweep_model):
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "sweep.py"), "--dry-run", "--json",
+         f"output.root={tmp_path / 'results'}", f"model.cache_dir={cache_dir}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    plan = json.loads(proc.stdout)  # one JSON object and nothing else
+    assert plan["schema"] == "codegen_ray.plan/1"
+    assert plan["base"] == {"variant": "base", "name": "base", "step": 0, "epoch": 0}
+    for v in plan["variants"]:
+        assert v["checkpoints"] and all(
+            c["name"] == f"checkpoint-step-{c['step']}-epoch-{c['epoch']}" for c in v["checkpoints"])
+    assert plan["evaluation_trials"] == 1 + sum(len(v["checkpoints"]) for v in plan["variants"])
+    assert len(plan["benchmark"]["question_ids"]) == plan["benchmark"]["problems"]
+    assert _files_under(tmp_path / "results") == []

@@ -212,3 +212,46 @@ def test_write_eval_all_accepts_aligned_sequences_and_nested_verdicts(tmp_path):
     assert json.loads(data[0]["metadata"][1])["error_code"] == -3
     with pytest.raises(ValueError, match="2 entries for 1 problems"):
         write_eval_all(tmp_path / "b.json", problems[:1], [["r"], ["s"]], [["c"]], verdicts[:1])
+
+
+# --------------------------------------------------------------------------- persistent harness errors (not scored)
+def test_harness_errors_are_counted_apart_not_scored_and_write_nothing(tmp_path):
+    from test_lcb_support import make_record
+
+    # A problem without tests cannot be graded: a harness error whatever the program (it is never a wrong answer).
+    problems = write_jsonl(tmp_path / "problems.jsonl", fixture_records() + [make_record("zz_no_tests", tests=[])])
+    rows = [{"question_id": "abc361_a", "code_list": [REFERENCE_SOLUTIONS["abc361_a"]]},
+            {"question_id": "abc362_b", "code_list": ["print(0)"]},
+            {"question_id": "zz_no_tests", "code_list": ["print(1)", "print(2)"]}]
+    samples = write_samples(tmp_path / "s.jsonl", rows)
+    out = tmp_path / "out_eval_all.json"
+    report = grade_samples(problems, samples, out, CFG, workers=1, executor_factory=local_factory)
+    assert not report.ok and report.harness_errors == 2 and report.harness_problems == ["zz_no_tests"]
+    # The score covers the problems that could be graded; the harness errors are not counted as wrong answers.
+    assert report.total == 2 and report.solved == 1 and report.pass_at_1 == 0.5
+    assert report.outcome_counts == {"accepted": 1, "wrong_answer": 1, "harness_error": 2}
+    text = report.describe()
+    assert "on the 2 problem(s) without harness errors" in text
+    assert "harness errors: 2 sample(s) in 1 problem(s)" in text and "zz_no_tests" in text
+    assert "no result file written" in text
+    assert report.output_path is None and not out.exists()
+
+
+def test_grade_cli_exits_1_while_harness_errors_remain(tmp_path, capsys):
+    from codegen_ray import cli
+    from test_lcb_support import make_record
+
+    problems = write_jsonl(tmp_path / "problems.jsonl", fixture_records() + [make_record("zz_no_tests", tests=[])])
+    good = write_samples(tmp_path / "good.jsonl", [{"question_id": "abc361_a",
+                                                    "code_list": [REFERENCE_SOLUTIONS["abc361_a"]]}])
+    bad = write_samples(tmp_path / "bad.jsonl", [{"question_id": "abc361_a",
+                                                  "code_list": [REFERENCE_SOLUTIONS["abc361_a"]]},
+                                                 {"question_id": "zz_no_tests", "code_list": ["print(1)"]}])
+    argv = ["grade", "--problems", str(problems), "--timeout", "2", "--workers", "1", "--output"]
+    capsys.readouterr()
+    assert cli.main([*argv, str(tmp_path / "good_eval_all.json"), "--samples", str(good)]) == 0
+    assert "harness" not in capsys.readouterr().out and (tmp_path / "good_eval_all.json").is_file()
+    assert cli.main([*argv, str(tmp_path / "bad_eval_all.json"), "--samples", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "harness errors: 1 sample(s) in 1 problem(s)" in out and "zz_no_tests" in out
+    assert "harness_error=1" in out and not (tmp_path / "bad_eval_all.json").exists()

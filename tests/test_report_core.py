@@ -326,6 +326,38 @@ def test_format_table_aligned_with_best_marker_and_failures():
     assert all(len(r) >= solved_end for r in rows)
 
 
+def test_format_table_with_a_split_leads_with_report_pass1():
+    """With a selection/report split the headline column is report Pass@1 (labelled), the selection Pass@1 that chose
+    the best and the Pass@1 on all problems beside it."""
+    sel, rep = QIDS[:20], QIDS[20:]
+    split = SelectionSplit(frozenset(sel), frozenset(rep), "d")
+    # deep step 10: 10/20 selection, 3/21 report; step 20: 8/20 selection, 15/21 report -> step 10 is chosen.
+    results = apply_split([base(sel[:2] + rep[:1]), result("deep", 10, sel[:10] + rep[:3]),
+                           result("deep", 20, sel[:8] + rep[:15]), failed("deep", 30)], split)
+    best = choose_best(results)
+    assert best["deep"].step == 10
+    table = format_table(results, best, split)
+    lines = table.splitlines()
+    header = lines[0]
+    assert header.split() == ["variant", "checkpoint", "step", "epoch", "val", "loss", "report", "Pass@1",
+                              "selection", "Pass@1", "all", "Pass@1", "solved/total", "best"]
+    row = next(line for line in lines if "checkpoint-step-10-" in line)
+    cells = row.split()
+    assert cells[-5:] == [f"{100 * 3 / 21:.1f}%", "50.0%", f"{100 * 13 / 41:.1f}%", "13/41", "*"]
+    end = header.index("report Pass@1") + len("report Pass@1")
+    assert row[end - len("14.3%"):end] == "14.3%"  # under its header
+    failed_row = next(line for line in lines if "checkpoint-step-30-" in line)
+    assert "FAILED" in failed_row and "%" not in failed_row
+    assert "report Pass@1: on the 21 report problems, which played no part in choosing the best" in table
+    assert "selection Pass@1: on the 20 selection problems" in table and "all 41 problems" in table
+    assert results[1].headline_pass1 == pytest.approx(3 / 21) and results[1].pass1 == pytest.approx(13 / 41)
+    assert results[3].headline_pass1 is None
+    # without a split nothing changes: one Pass@1 column, on all problems
+    plain = format_table([base(sel[:2]), result("deep", 10, sel[:10])], {})
+    assert "report" not in plain and plain.splitlines()[0].split()[6] == "Pass@1"
+    assert result("deep", 10, sel[:10]).headline_pass1 == pytest.approx(10 / 41)
+
+
 def test_result_dict_round_trip():
     split = SelectionSplit(frozenset(QIDS[:20]), frozenset(QIDS[20:]), "d")
     for r in apply_split([result("deep", 10, QIDS[:7], val_loss=1.25), base(QIDS[:2]), failed("deep", 20)], split):

@@ -188,3 +188,14 @@ def test_dry_run_plan_matches_what_ran(sweep_runs, capsys):
     out = capsys.readouterr().out
     assert f"evaluation trials: {plan.num_eval_trials}" in out and "checkpoint-step-" in out
     assert not (sweep_runs["tmp"] / "dry" / "results" / "training").exists()  # a dry run trains nothing
+    # --json: the same plan as one JSON object; every checkpoint with the name, step and epoch the sweep produced.
+    assert main(["sweep", "--dry-run", "--json",
+                 *_overrides(sweep_runs["tmp"] / "dry", Path(sweep_runs["cfg"].model.cache_dir))]) == 0
+    as_json = json.loads(capsys.readouterr().out)
+    ran = sweep_runs["first"].results
+    for v in as_json["variants"]:
+        assert [(c["name"], c["step"], c["epoch"]) for c in v["checkpoints"]] == sorted(
+            ((r.checkpoint, r.step, r.epoch) for r in ran if r.variant == v["name"]), key=lambda t: t[1])
+    assert sorted(v["name"] for v in as_json["variants"]) == sorted({r.variant for r in ran if not r.is_base})
+    assert as_json["evaluation_trials"] == len(ran)
+    assert as_json["evaluation_key"] == sweep_runs["first"].run_key  # where the results landed

@@ -45,7 +45,7 @@ from codegen_ray.types import CheckpointRef, Completion, Prompt, SamplingSetting
 if TYPE_CHECKING:  # pragma: no cover
     from codegen_ray.config import GenerationConfig
 
-BACKEND_KINDS = ("auto", "hf", "vllm")
+BACKEND_KINDS = ("auto", "hf", "vllm", "replay")
 
 
 @dataclass(frozen=True)
@@ -99,12 +99,13 @@ def vllm_available() -> bool:
 
 
 def resolve_backend_kind(kind: str, gen_cfg: "GenerationConfig") -> str:
-    """``"hf"`` or ``"vllm"``.
+    """``"hf"``, ``"vllm"`` or ``"replay"``.
 
     ``auto`` picks vLLM when the module is importable AND ``generation.gpus_per_actor > 0`` (a GPU cluster), and
     transformers otherwise: vLLM's CPU build works (CI tests it, and ``backend: vllm`` selects it explicitly) but on
     CPU-only machines its engine start-up costs more than the tiny model's whole evaluation. ``vllm`` requested but
-    not installed is a configuration error (no silent fallback).
+    not installed is a configuration error (no silent fallback). ``replay`` (completions read from
+    ``generation.replay_path``, no model) is only ever chosen explicitly.
     """
     if kind not in BACKEND_KINDS:
         raise ConfigError("generation.backend", f"unknown backend {kind!r} (one of {', '.join(BACKEND_KINDS)})")
@@ -120,7 +121,8 @@ def resolve_backend_kind(kind: str, gen_cfg: "GenerationConfig") -> str:
 
 
 def make_backend(kind: str, model_path: str, gen_cfg: "GenerationConfig", dtype: str) -> GenerationBackend:
-    """Build a backend for the base model at ``model_path``. ``kind``: auto | hf | vllm (see resolve_backend_kind).
+    """Build a backend for the base model at ``model_path``. ``kind``: auto | hf | vllm | replay (see
+    resolve_backend_kind; replay serves ``gen_cfg.replay_path`` and loads no model).
 
     ``dtype``: auto | float32 | bfloat16 | float16 (the model section's dtype; auto = bfloat16 on GPU, float32 on CPU).
     """
@@ -129,6 +131,10 @@ def make_backend(kind: str, model_path: str, gen_cfg: "GenerationConfig", dtype:
         from codegen_ray.generation.vllm_backend import VllmBackend
 
         return VllmBackend(model_path, gen_cfg, dtype)
+    if resolved == "replay":
+        from codegen_ray.generation.replay_backend import ReplayBackend
+
+        return ReplayBackend(model_path, gen_cfg, dtype)
     from codegen_ray.generation.hf_backend import HFBackend
 
     return HFBackend(model_path, gen_cfg, dtype)

@@ -3,6 +3,8 @@
 Samples: JSONL, one object per problem, ``{"question_id": ..., "code_list": [programs]}`` or
 ``{"question_id": ..., "output_list": [raw model outputs]}`` (programs are extracted with :func:`extract_code`).
 All input is validated before anything runs; the output is written atomically, so a bad input leaves no file.
+A sample whose grading hits a persistent harness error (the sandbox failed) is not a wrong answer: such errors are
+counted apart, their problems are left out of the score, no output file is written, and the CLI exits with status 1.
 """
 
 from __future__ import annotations
@@ -35,27 +37,52 @@ class SampleSet:
 
 @dataclass
 class GradeReport:
-    pass_at_1: float
-    solved: int  # problems with at least one accepted sample
-    total: int  # problems graded (those that have samples)
+    """What ``grade_samples`` measured. Problems with a sample that hit a persistent harness error (the sandbox
+    failed; not a wrong answer) are not scored: ``pass_at_1``, ``solved``, ``total`` and ``pass_at_k`` cover the other
+    problems, the harness errors are counted apart, and no result file is written while any remain."""
+
+    pass_at_1: Optional[float]  # None when no problem could be scored
+    solved: int  # scored problems with at least one accepted sample
+    total: int  # problems scored (those with samples and no harness error)
     verdicts: dict[str, list[ProgramVerdict]]  # question_id -> one verdict per sample, in sample order
-    pass_at_k: PassAtKTable
+    pass_at_k: Optional[PassAtKTable]
     outcome_counts: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # problems in the benchmark without samples
-    output_path: Optional[Path] = None
+    output_path: Optional[Path] = None  # None: nothing written (harness errors remain)
     isolation: str = ""
+    harness_errors: int = 0  # samples whose grading hit a persistent harness error
+    harness_problems: list[str] = field(default_factory=list)  # their problems (left out of the score)
+
+    @property
+    def ok(self) -> bool:
+        """Every sample was graded (no harness error remains)."""
+        return self.harness_errors == 0
 
     def describe(self) -> str:
         """The summary the CLI prints."""
         return self.summary()
 
     def summary(self) -> str:
-        ks = ", ".join(f"pass@{k}={self.pass_at_k.mean[k]:.4f}" for k in self.pass_at_k.ks)
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.outcome_counts.items()))
-        lines = [f"pass@1 {self.pass_at_1 * 100:.2f}%  solved {self.solved}/{self.total}  ({ks})",
-                 f"outcomes: {counts}  isolation: {self.isolation}"]
+        if self.pass_at_1 is None or self.pass_at_k is None:
+            lines = ["pass@1 -  no problem could be scored"]
+        else:
+            ks = ", ".join(f"pass@{k}={self.pass_at_k.mean[k]:.4f}" for k in self.pass_at_k.ks)
+            scope = "" if self.ok else f" on the {self.total} problem(s) without harness errors"
+            lines = [f"pass@1 {self.pass_at_1 * 100:.2f}%  solved {self.solved}/{self.total}{scope}  ({ks})"]
+        lines.append(f"outcomes: {counts}  isolation: {self.isolation}")
         if self.missing:
             lines.append(f"{len(self.missing)} benchmark problem(s) had no samples and were not graded")
+        if not self.ok:
+            first = self.verdicts[self.harness_problems[0]]
+            detail = next((v.tests[-1].detail for v in first if v.outcome is Outcome.HARNESS_ERROR and v.tests), "")
+            shown = ", ".join(self.harness_problems[:10]) + (" ..." if len(self.harness_problems) > 10 else "")
+            lines.append(
+                f"harness errors: {self.harness_errors} sample(s) in {len(self.harness_problems)} problem(s) could "
+                f"not be graded (the sandbox failed; not wrong answers, not scored): {shown}"
+                + (f" (first: {detail})" if detail else "")
+            )
+            lines.append("no result file written (it would read as a score); fix the sandbox and grade again")
         if self.output_path is not None:
             lines.append(f"wrote {self.output_path}")
         return "\n".join(lines)
@@ -157,7 +184,8 @@ def grade_samples(
     workers: int,
     executor_factory: Optional[Callable[[Any], Executor]] = None,
 ) -> GradeReport:
-    """Grade a samples file against a problems file/directory and write an ``_eval_all.json``-shaped file.
+    """Grade a samples file against a problems file/directory and write an ``_eval_all.json``-shaped file (only
+    when no persistent harness error remains: see :class:`GradeReport`).
 
     ``executor_factory(exec_cfg)`` builds one executor per worker (default:
     :func:`codegen_ray.execution.make_executor`)."""
@@ -181,29 +209,38 @@ def grade_samples(
             if close is not None:
                 close()
 
-    graded_problems = [problems[s.question_id] for s in samples]
-    write_eval_all(
-        output_path,
-        graded_problems,
-        {s.question_id: list(s.output_list) for s in samples},
-        {s.question_id: list(s.code_list) for s in samples},
-        verdicts,
-    )
     by_qid: dict[str, list[ProgramVerdict]] = {}
     for v in verdicts:
         by_qid.setdefault(v.question_id, []).append(v)
-    table = pass_at_k_table(counts_from_verdicts(verdicts), ks=(1, 5, 10))
+    harness = [v for v in verdicts if v.outcome is Outcome.HARNESS_ERROR]
+    harness_problems = sorted({v.question_id for v in harness})
+    written: Optional[Path] = None
+    if not harness:
+        graded_problems = [problems[s.question_id] for s in samples]
+        written = write_eval_all(
+            output_path,
+            graded_problems,
+            {s.question_id: list(s.output_list) for s in samples},
+            {s.question_id: list(s.code_list) for s in samples},
+            verdicts,
+        )
+    unscored = set(harness_problems)
+    scored = [v for v in verdicts if v.question_id not in unscored]
+    table = pass_at_k_table(counts_from_verdicts(scored), ks=(1, 5, 10)) if scored else None
+    scored_by_qid = {q: vs for q, vs in by_qid.items() if q not in unscored}
     iso = getattr(executors[0], "isolation", "")
     return GradeReport(
-        pass_at_1=table.mean[1],
-        solved=sum(1 for vs in by_qid.values() if any(v.passed for v in vs)),
-        total=len(by_qid),
+        pass_at_1=table.mean[1] if table is not None else None,
+        solved=sum(1 for vs in scored_by_qid.values() if any(v.passed for v in vs)),
+        total=len(scored_by_qid),
         verdicts=by_qid,
         pass_at_k=table,
         outcome_counts=dict(Counter(v.outcome.value for v in verdicts)),
         missing=sorted(set(problems) - set(by_qid)),
-        output_path=Path(output_path),
+        output_path=written,
         isolation=str(getattr(iso, "value", iso)),
+        harness_errors=len(harness),
+        harness_problems=harness_problems,
     )
 
 
