@@ -37,6 +37,10 @@ except (SyntaxError, ValueError):
     os.close(_st)
     raise
 os.close(_st)
+_main = types.ModuleType("__main__")
+_main.__builtins__ = builtins
+sys.argv = ["solution.py"]
+del _src, _st, _start
 # ---- program tail: identical in _forkserver_main.py and _bootstrap_main.py (a test checks) ----
 # The interpreter's own shutdown is replaced by its observable steps, because in a forked child CPython's full
 # finalization touches (copy-on-write) most of the fork server's heap: ~3 ms of CPU charged to every program.
@@ -82,11 +86,7 @@ def _finish(status):
     return status
 
 
-_main = types.ModuleType("__main__")
-_main.__builtins__ = builtins
 sys.modules["__main__"] = _main
-sys.argv = ["solution.py"]
-del _src, _st, _start
 try:
     exec(_code, _main.__dict__)
     _status = 0

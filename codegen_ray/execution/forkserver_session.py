@@ -1,0 +1,285 @@
+"""The harness's side of one program in the bubblewrap fork server: one request, then one short exchange per test.
+
+A session sends the program (``Program.body()`` in a memfd, the prelude, the rlimits) to the fork server once. The
+program's monitor answers on the session's own channel with a test process that is already forked, limited and
+compiled (message ``R``: a socket to it and its pidfd). For each test the harness hands that process its four
+pipes (stdin, stdout, stderr, status) directly, then feeds stdin, reads stdout incrementally with a cap, and
+enforces the CPU-time limit (the process's CPU clock, read through its host pid) and the wall-clock backstop
+itself, killing through the pidfd. The monitor reports the exit status and rusage (``D``) once the test process
+and everything it left are gone, and forks the next test's process while the harness grades this one.
+
+A sandbox failure (no answer, a closed channel, a monitor error) restarts the sandbox and retries the test once in
+a fresh session; a second failure is a HARNESS_ERROR, never a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import time
+from typing import TYPE_CHECKING, Optional
+
+from .base import Limits, RunResult
+from .common import RawRun, RunIO, classify, cpu_rlimit_seconds, harness_error, process_cpu_clock, tmp_size_bytes
+from .program import Program
+
+if TYPE_CHECKING:
+    from .bubblewrap import ForkServerExecutor
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 20.0  # a fresh sandbox may need to start first
+RESULT_GRACE_S = 5.0  # past the test's own wall limit before the sandbox is declared hung
+ATTEMPTS = 2
+MONITOR_EXIT_TIMEOUT_S = 10.0
+_NCPU = os.cpu_count() or 1
+_STATUS = struct.Struct("@i")
+_RUSAGE = struct.Struct("@18l")  # struct rusage on 64-bit Linux: ru_utime, ru_stime (timevals), then 14 longs
+_START = struct.Struct("<d")
+_PID_LINE = re.compile(rb"^Pid:\s*(\d+)", re.M)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing or cannot create the namespaces here."""
+
+
+class SandboxFailure(Exception):
+    """The sandbox (not the program) failed during a run."""
+
+
+def _host_pid(pidfd: int) -> int:
+    with open(f"/proc/self/fdinfo/{pidfd}", "rb") as fh:
+        match = _PID_LINE.search(fh.read())
+    if match is None:
+        raise SandboxFailure("the test process's pidfd names no process")
+    return int(match.group(1))
+
+
+class ForkServerSession:
+    """``run(stdin)`` per test of one program; holds the executor (one program at a time) until ``close()``."""
+
+    def __init__(self, executor: "ForkServerExecutor", program: Program, limits: Limits):
+        self._ex = executor
+        self._body = program.body().encode("utf-8", "surrogatepass")
+        self._request = json.dumps({
+            "prelude": program.prelude, "cpu_rlimit": cpu_rlimit_seconds(limits), "mem": limits.memory_mb << 20,
+            "fsize": limits.max_file_size_bytes, "nofile": limits.max_open_files, "nproc": limits.max_processes,
+            "tmp_bytes": tmp_size_bytes(limits)}).encode()
+        self.limits = limits
+        self._chan: Optional[socket.socket] = None
+        self._monitor = -1  # pidfd of the program's monitor: its exit means every process of the session is gone
+        self._held = True
+        executor.lock.acquire()
+
+    # ------------------------------------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "ForkServerSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._drop()
+        if self._held:
+            self._held = False
+            self._ex.lock.release()
+
+    def _drop(self) -> None:
+        if self._chan is not None:
+            self._chan.close()  # the monitor sees the end of the session and exits; its namespaces go with it
+            self._chan = None
+        if self._monitor >= 0:
+            # Synchronous: when a session is closed nothing of it runs any more (not even the test process the
+            # monitor had forked ahead for a test that never came), so the next program starts on a clean slate.
+            if not select.select([self._monitor], [], [], MONITOR_EXIT_TIMEOUT_S)[0]:
+                log.warning("a program's monitor did not exit within %.0f s of its session's end",
+                            MONITOR_EXIT_TIMEOUT_S)
+            os.close(self._monitor)
+            self._monitor = -1
+
+    def _open(self) -> socket.socket:
+        ctrl = self._ex.control_socket()
+        src_fd = os.memfd_create("solution.py", os.MFD_CLOEXEC)
+        chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            view = memoryview(self._body)
+            while view:
+                view = view[os.write(src_fd, view):]
+            try:
+                socket.send_fds(ctrl, [self._request], [src_fd, theirs.fileno()])
+            except OSError as exc:
+                raise SandboxFailure(f"sending the program: {exc}") from exc
+        except BaseException:
+            chan.close()
+            raise
+        finally:
+            os.close(src_fd)
+            theirs.close()
+        self._chan = chan
+        return chan
+
+    # ------------------------------------------------------------------------------------------------ tests
+    def run(self, stdin: str) -> RunResult:
+        if not self._held:
+            raise RuntimeError("the session is closed")
+        data = stdin.encode("utf-8")
+        errors = []
+        t0 = time.monotonic()
+        for attempt in range(ATTEMPTS):
+            try:
+                self._ex.start()
+                return self._run_once(self._chan or self._open(), data)
+            except (SandboxFailure, SandboxUnavailable, OSError) as exc:
+                errors.append(f"attempt {attempt + 1}: {exc}")
+                self._ex.sandbox_failed(str(exc))  # kills the sandbox, and with it this session's monitor
+                self._drop()
+        return harness_error(self._ex.isolation, "; ".join(errors), time.monotonic() - t0)
+
+    def _next_process(self, chan: socket.socket) -> tuple[socket.socket, int]:
+        if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
+            raise SandboxFailure("no test process from the program's monitor")
+        msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3)
+        if msg[:1] == b"R" and len(fds) == 3 and self._monitor < 0:
+            self._monitor = fds.pop()
+        if msg[:1] == b"R" and len(fds) == 2:
+            return socket.socket(fileno=fds[0]), fds[1]
+        for fd in fds:
+            os.close(fd)
+        if msg[:1] == b"E":
+            raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
+        raise SandboxFailure("the program's monitor went away (sandbox died?)" if not msg else f"bad message {msg!r}")
+
+    def _run_once(self, chan: socket.socket, stdin: bytes) -> RunResult:
+        limits = self.limits
+        proc, pidfd = self._next_process(chan)
+        io = RunIO(stdin, limits.output_limit_bytes)
+        st_r, st_w = os.pipe()
+        reported = False
+        try:
+            os.set_blocking(st_r, False)
+            try:
+                socket.send_fds(proc, [b"T"], [*io.child_ends(), st_w])
+            except OSError as exc:
+                raise SandboxFailure(f"handing the test to its process: {exc}") from exc
+            t0 = time.monotonic()
+            io.close_child_ends()
+            os.close(st_w)
+            st_w = -1
+            proc.close()
+            wall, killed, status, wait_status, usage = self._watch(chan, pidfd, io, st_r, t0)
+            reported = True
+            if not io.drain(2.0):
+                raise SandboxFailure("the test's processes were killed but its stdout stayed open")
+        finally:
+            if not reported:  # interrupted (a sandbox failure, Ctrl-C): the test process must not run on
+                try:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                except OSError:
+                    pass
+            proc.close()
+            os.close(pidfd)
+            os.close(st_r)
+            if st_w >= 0:
+                os.close(st_w)
+            io.close()
+        if status[:1] == b"H":
+            raise SandboxFailure(status[1:].decode("utf-8", "replace"))
+        started = status[:1] == b"S" and len(status) >= 1 + _START.size
+        if not started:
+            tail = bytes(io.stderr_tail[-300:]).decode("utf-8", "replace").strip()
+            raise SandboxFailure(f"the test process failed before the program started: {tail}")
+        startup = _START.unpack_from(status, 1)[0]
+        cpu = usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6  # ru_utime + ru_stime
+        raw = RawRun(wait_status=wait_status, cpu_time_s=cpu - startup, wall_time_s=wall, peak_memory_kb=usage[4],
+                     killed=killed,
+                     compile_error=status[1 + _START.size:2 + _START.size] == b"C", stdout=bytes(io.stdout),
+                     output_exceeded=io.output_exceeded, stderr_tail=bytes(io.stderr_tail))
+        return classify(raw, limits, self._ex.isolation)
+
+    def _watch(self, chan: socket.socket, pidfd: int, io: RunIO, st_r: int, t0: float):
+        """Pump the test's stdio and enforce its limits until the monitor reports. Returns (wall seconds, what
+        killed it or None, status-pipe bytes, wait status, rusage fields)."""
+        limits = self.limits
+        clock = process_cpu_clock(_host_pid(pidfd))
+        deadline = t0 + limits.wall_time_s
+        give_up = deadline + RESULT_GRACE_S
+        poller = select.poll()
+        for fd in (pidfd, st_r, chan.fileno()):
+            poller.register(fd, select.POLLIN)
+        io.register(poller)
+        status = bytearray()
+        startup = 0.0
+        wall: Optional[float] = None
+        killed: Optional[str] = None
+        while True:
+            now = time.monotonic()
+            if now >= give_up:
+                raise SandboxFailure("no result from the program's monitor within the wall limit + grace")
+            timeout = give_up - now
+            if wall is None and killed is None:
+                try:
+                    used = time.clock_gettime(clock) - startup
+                except OSError:  # reaped already: its exit is being reported
+                    used = 0.0
+                if io.output_exceeded:
+                    killed = "output"
+                elif used > limits.cpu_time_s:
+                    killed = "cpu"
+                elif now >= deadline:
+                    killed = "wall"
+                if killed:
+                    try:
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                else:
+                    timeout = min(deadline - now, max((limits.cpu_time_s - used) / _NCPU, 0.002))
+            for fd, _ev in poller.poll(max(1, int(timeout * 1000) + 1)):
+                if fd == pidfd:
+                    wall = time.monotonic() - t0
+                    poller.unregister(pidfd)
+                elif fd == st_r:
+                    try:
+                        data = os.read(st_r, 4096)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        poller.unregister(st_r)
+                    status += data
+                    if not startup and status[:1] == b"S" and len(status) >= 1 + _START.size:
+                        startup = _START.unpack_from(status, 1)[0]
+                elif fd == chan.fileno():
+                    msg = chan.recv(256)
+                    if msg[:1] != b"D" or len(msg) != 1 + _STATUS.size + _RUSAGE.size:
+                        if msg[:1] == b"E":
+                            raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
+                        raise SandboxFailure("the program's monitor went away during a test (sandbox died?)")
+                    if wall is None:
+                        wall = time.monotonic() - t0
+                    status += _read_rest(st_r)
+                    wait_status = _STATUS.unpack_from(msg, 1)[0]
+                    return wall, killed, bytes(status), wait_status, _RUSAGE.unpack_from(msg, 1 + _STATUS.size)
+                elif io.handles(fd):
+                    io.on_event(fd, poller)
+
+
+def _read_rest(fd: int) -> bytes:
+    """The status pipe after the test process is gone: whatever is left up to EOF."""
+    out = bytearray()
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            break
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    return bytes(out)
