@@ -11,6 +11,8 @@
 #   monitor -> harness b"R" + fds [child socket, child pidfd]       a test process is ready (forked, compiled);
 #                                                                    the first one also carries the monitor's pidfd
 #   harness -> child   b"T" + fds [stdin r, stdout w, stderr w, status w]   (on the child socket) run the test now
+#   harness -> monitor b"L"                                         (before a test's T) it is the session's last:
+#                                                                    prepare no further test process
 #   monitor -> harness b"D" + wait status (int) + struct rusage     the test process ended; everything else it left
 #                                                                    in the namespaces is killed and reaped
 #   monitor -> harness b"E" + text                                  the monitor failed (a harness error)
@@ -30,9 +32,11 @@
 #     The monitor only waits, kills and reaps: CPU and wall limits are watched by the harness through the pidfd.
 #     It handles a test's exit status and rusage only in fixed ctypes buffers, zeroed after each report, so the
 #     next test process (a fork of it) inherits nothing of an earlier test, not even in freed memory.
-#   --fork--> test process: pid 2: rlimits, an unprivileged uid, a seccomp filter (no kernel keyrings: they
-#     outlive processes), compiles the source, waits for its test's fds, then runs the program like ``python3 -c``
-#     in a copy of the prelude's namespace (executed once per sandbox, see codegen_ray.execution.program).
+#     The monitor compiles the program once; every test process inherits the code object.
+#   --fork--> test process: pid 2: rlimits, an unprivileged uid, waits for its test's fds, then runs the program
+#     like ``python3 -c`` in a copy of the prelude's namespace (executed once per sandbox, see
+#     codegen_ray.execution.program). Everything in the sandbox runs under a seccomp filter that refuses the
+#     kernel-keyring calls (a keyring is per uid and outlives every process: a channel between runs otherwise).
 import atexit
 import builtins
 import ctypes
@@ -93,15 +97,16 @@ def _mount(src, target, fstype, flags, data):
 
 
 def _namespace(prelude):
-    """The ``__main__`` module the prelude leaves, executed once here and reused by every fork (copy on write).
-    The prelude's recursion limit is handed to the program instead of being left on this process."""
+    """(the ``__main__`` module the prelude leaves, its recursion limit, the module's size and last name), built once
+    here and reused by every fork (copy on write). The recursion limit is set in each program's process, not here."""
     hit = _PRELUDES.get(prelude)
     if hit is None:
         before = sys.getrecursionlimit()
         module = types.ModuleType("__main__")
         module.__builtins__ = builtins
         exec(compile(prelude, "<prelude>", "exec"), module.__dict__)
-        hit = _PRELUDES[prelude] = (module, sys.getrecursionlimit())
+        names = module.__dict__
+        hit = _PRELUDES[prelude] = (module, sys.getrecursionlimit(), len(names), next(reversed(names)))
         sys.setrecursionlimit(before)
         gc.freeze()
     return hit
@@ -141,12 +146,24 @@ def _send(chan, text):
         pass
 
 
-def _child(req, sock, ns, body):
-    """The test process, forked ahead of its test. Returns (compiled code, __main__ module) once the test starts."""
-    error = None
-    compile_failed = False
-    code = None
-    start = 0.0
+def _compile(body):
+    """Compile the program once, in the monitor: (code or None, exc_info of a failure or None, SyntaxError?,
+    warnings). The harness's own __future__ split already runs CPython's parser on every candidate; the
+    warnings are recorded here and shown by each test process, where a fresh interpreter would print them."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            return compile(body, "solution.py", "exec"), None, False, caught
+        except (SyntaxError, ValueError):
+            return None, sys.exc_info(), True, caught
+        except BaseException:  # noqa: BLE001 - MemoryError, RecursionError: reported as the program's own
+            return None, sys.exc_info(), False, caught
+
+
+def _child(req, sock, ns, compiled):
+    """The test process, forked ahead of its test. Returns (code, __main__ module, its size and last name before
+    the program runs) once the test starts."""
     try:
         os.setsid()
         keep = sock.fileno()
@@ -161,16 +178,6 @@ def _child(req, sock, ns, body):
         os.setgid(_RUN_UID)
         os.setuid(_RUN_UID)
         os.chdir("/tmp")
-        if _FILTER is not None:
-            _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0), "no_new_privs")
-            _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(_FILTER[0]), 0, 0), "seccomp")
-        start = time.process_time()
-        try:
-            code = compile(body, "solution.py", "exec")
-        except (SyntaxError, ValueError):
-            compile_failed, error = True, sys.exc_info()
-        except BaseException:  # noqa: BLE001 - MemoryError, RecursionError: reported as the program's own
-            error = sys.exc_info()
         harness_problem = None
     except BaseException as exc:  # noqa: BLE001
         harness_problem = "test process setup: %r" % (exc,)
@@ -178,6 +185,7 @@ def _child(req, sock, ns, body):
         msg, fds, _flags, _addr = socket.recv_fds(sock, 16, 4)
     except OSError:
         os._exit(0)
+    start = time.process_time()  # the program's CPU time counts from here
     if not msg or len(fds) != 4:
         os._exit(0)  # the session ended before this test
     for target, fd in enumerate(fds[:3]):
@@ -188,8 +196,14 @@ def _child(req, sock, ns, body):
     if harness_problem is not None:
         os.write(st, b"H" + harness_problem.encode("utf-8", "replace")[:300])
         os._exit(125)
+    code, error, compile_failed, caught = compiled
     os.write(st, b"S" + struct.pack("<d", start) + (b"C" if compile_failed else b""))
     os.close(st)
+    if caught:
+        import warnings
+
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
     if error is not None:  # exactly what an uncaught exception at the top level prints
         sys.excepthook(*error)
         sys.stderr.flush()
@@ -197,10 +211,9 @@ def _child(req, sock, ns, body):
     if ns is None:
         main = types.ModuleType("__main__")
         main.__builtins__ = builtins
-    else:
-        main = ns[0]
-        sys.setrecursionlimit(ns[1])
-    return code, main
+        return code, main, len(main.__dict__), next(reversed(main.__dict__))
+    sys.setrecursionlimit(ns[1])
+    return code, ns[0], ns[2], ns[3]
 
 
 def _fresh_tmp(opts, remount):
@@ -237,9 +250,11 @@ def _monitor(req, fds):
         os.close(src_fd)
         body = b"".join(chunks)
         ns = _namespace(req["prelude"]) if req["prelude"] else None
+        compiled = _compile(body)
         opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
         _fresh_tmp(opts, remount=False)
         last_pid = os.open("/proc/sys/kernel/ns_last_pid", os.O_WRONLY)
+        gc.freeze()  # a test process's collections never walk (and copy-on-write) what this process made
     except BaseException as exc:  # noqa: BLE001
         _send(chan, "program setup: %r" % (exc,))
         os._exit(0)
@@ -264,7 +279,7 @@ def _monitor(req, fds):
             os.close(last_pid)
             if monitor_fd >= 0:
                 os.close(monitor_fd)
-            return _child(req, theirs, ns, body)
+            return _child(req, theirs, ns, compiled)
         theirs.close()
         pidfd = os.pidfd_open(pid)
         extra = [] if monitor_fd < 0 else [monitor_fd]  # the first time: our own pidfd (see the protocol)
@@ -288,11 +303,21 @@ def _monitor(req, fds):
             os._exit(0)
         ctypes.memset(ctypes.addressof(status), 0, ctypes.sizeof(status))
         ctypes.memset(ctypes.addressof(usage), 0, ctypes.sizeof(usage))
+        try:
+            last = chan.recv(16, socket.MSG_DONTWAIT) == b"L"  # sent before that test started, if at all
+        except BlockingIOError:
+            last = False
+        except OSError:
+            os._exit(0)
+        if last:
+            while chan.recv(16):  # nothing more to prepare: wait for the end of the session
+                pass
+            os._exit(0)
 
 
 def _spawn_monitor(own_pid_ns):
     """Fork the next program's monitor ahead of its request. In the server returns ("monitor", pid, socket to hand
-    it the request); in a test process (much later) returns ("program", (code, module))."""
+    it the request); in a test process (much later) returns ("program", what _child returns)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = -1
     try:
@@ -343,6 +368,9 @@ def _refuse(fds, why):
 
 def _serve():
     _check(_libc.unshare(CLONE_NEWNET), "unshare net")
+    if _FILTER is not None:  # inherited by every monitor and test process
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0), "no_new_privs")
+        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(_FILTER[0]), 0, 0), "seccomp")
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     gc.collect()
     gc.freeze()
@@ -403,14 +431,18 @@ def _reap():
             return
 
 
-_code, _main = _serve()
-del _serve, _spawn_monitor, _monitor, _child, _CTRL, _libc, _PRELUDES, _FILTER
+_code, _main, _base_len, _base_last = _serve()
+del _serve, _spawn_monitor, _monitor, _child, _CTRL, _libc  # (not _PRELUDES: freeing it would touch every value)
 # ---- program tail: identical in _forkserver_main.py and _bootstrap_main.py (a test checks) ----
 # The interpreter's own shutdown is replaced by its observable steps, because in a forked child CPython's full
 # finalization touches (copy-on-write) most of the fork server's heap: ~3 ms of CPU charged to every program.
 # Kept: non-daemon threads joined, atexit callbacks, the program's globals released (so unflushed file objects
 # flush), sys.stdout/sys.stderr flushed (a failing flush -> status 120), SystemExit -> status/message, an uncaught
 # exception -> traceback and status 1. Not kept: teardown of other modules and a final garbage collection.
+# The globals released are those the program bound after the namespace's first _base_len entries (which end
+# with _base_last): a namespace built by a prelude keeps the prelude's own entries, even where the program rebound
+# one (releasing them would touch every object they name: ~200 copy-on-write faults per test). If the program
+# deleted one of those entries, every name is released.
 def _exit_status(exc):
     code = exc.code
     if code is None:
@@ -432,9 +464,17 @@ def _finish(status):
         pass
     atexit._run_exitfuncs()
     names = _main.__dict__
-    for key in [k for k in names if k.startswith("_") and k != "__builtins__"] + [k for k in names
-                                                                                if not k.startswith("_")]:
-        names.pop(key, None)
+    newest_first = []
+    while len(names) > _base_len:
+        newest_first.append(names.popitem())
+    bound = [(k, names.pop(k)) for k in list(names) if k != "__builtins__"] if (
+        names and next(reversed(names)) != _base_last) else []
+    bound += reversed(newest_first)
+    del newest_first
+    for underscore in (True, False):  # CPython's order: names starting with "_" first
+        for i in range(len(bound)):
+            if bound[i][0].startswith("_") is underscore and bound[i][0] != "__builtins__":
+                bound[i] = (bound[i][0], None)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None and not stream.closed:

@@ -74,9 +74,10 @@ class Executor(Protocol):
 class Session(Protocol):
     """One program, many tests: ``run(stdin)`` per test, in order; ``close()`` when done (also as a context manager).
     Every test gets what a lone ``executor.run(program.text(), stdin, limits)`` would get: a fresh process, fresh
-    tmp, nothing left over from earlier tests."""
+    tmp, nothing left over from earlier tests. ``last=True`` says no test follows (an executor that prepares the
+    next test's process ahead skips that)."""
 
-    def run(self, stdin: str) -> RunResult: ...
+    def run(self, stdin: str, last: bool = False) -> RunResult: ...
 
     def close(self) -> None: ...
 
@@ -91,7 +92,7 @@ class SerialSession:
     def __init__(self, executor: Executor, program: Program, limits: Limits):
         self._executor, self._source, self._limits = executor, program.text(), limits
 
-    def run(self, stdin: str) -> RunResult:
+    def run(self, stdin: str, last: bool = False) -> RunResult:
         return self._executor.run(self._source, stdin, self._limits)
 
     def close(self) -> None:

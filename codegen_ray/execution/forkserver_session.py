@@ -125,7 +125,7 @@ class ForkServerSession:
         return chan
 
     # ------------------------------------------------------------------------------------------------ tests
-    def run(self, stdin: str) -> RunResult:
+    def run(self, stdin: str, last: bool = False) -> RunResult:
         if not self._held:
             raise RuntimeError("the session is closed")
         data = stdin.encode("utf-8")
@@ -134,7 +134,7 @@ class ForkServerSession:
         for attempt in range(ATTEMPTS):
             try:
                 self._ex.start()
-                return self._run_once(self._chan or self._open(), data)
+                return self._run_once(self._chan or self._open(), data, last)
             except (SandboxFailure, SandboxUnavailable, OSError) as exc:
                 errors.append(f"attempt {attempt + 1}: {exc}")
                 self._ex.sandbox_failed(str(exc))  # kills the sandbox, and with it this session's monitor
@@ -142,9 +142,12 @@ class ForkServerSession:
         return harness_error(self._ex.isolation, "; ".join(errors), time.monotonic() - t0)
 
     def _next_process(self, chan: socket.socket) -> tuple[socket.socket, int]:
-        if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
-            raise SandboxFailure("no test process from the program's monitor")
-        msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3)
+        try:  # usually already waiting: forked while the previous test was being graded
+            msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
+                raise SandboxFailure("no test process from the program's monitor") from None
+            msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3)
         if msg[:1] == b"R" and len(fds) == 3 and self._monitor < 0:
             self._monitor = fds.pop()
         if msg[:1] == b"R" and len(fds) == 2:
@@ -155,9 +158,11 @@ class ForkServerSession:
             raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
         raise SandboxFailure("the program's monitor went away (sandbox died?)" if not msg else f"bad message {msg!r}")
 
-    def _run_once(self, chan: socket.socket, stdin: bytes) -> RunResult:
+    def _run_once(self, chan: socket.socket, stdin: bytes, last: bool) -> RunResult:
         limits = self.limits
         proc, pidfd = self._next_process(chan)
+        if last:
+            chan.send(b"L")  # the monitor prepares no further test process
         io = RunIO(stdin, limits.output_limit_bytes)
         st_r, st_w = os.pipe()
         reported = False
@@ -172,7 +177,8 @@ class ForkServerSession:
             os.close(st_w)
             st_w = -1
             proc.close()
-            wall, killed, status, wait_status, usage = self._watch(chan, pidfd, io, st_r, t0)
+            watch = _Watch(limits, pidfd, st_r, t0)
+            wall, wait_status, usage = watch.until_reported(chan, io)
             reported = True
             if not io.drain(2.0):
                 raise SandboxFailure("the test's processes were killed but its stdout stayed open")
@@ -188,98 +194,100 @@ class ForkServerSession:
             if st_w >= 0:
                 os.close(st_w)
             io.close()
+        status = watch.status
         if status[:1] == b"H":
             raise SandboxFailure(status[1:].decode("utf-8", "replace"))
-        started = status[:1] == b"S" and len(status) >= 1 + _START.size
-        if not started:
+        if watch.startup is None:
             tail = bytes(io.stderr_tail[-300:]).decode("utf-8", "replace").strip()
             raise SandboxFailure(f"the test process failed before the program started: {tail}")
-        startup = _START.unpack_from(status, 1)[0]
         cpu = usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6  # ru_utime + ru_stime
-        raw = RawRun(wait_status=wait_status, cpu_time_s=cpu - startup, wall_time_s=wall, peak_memory_kb=usage[4],
-                     killed=killed,
+        raw = RawRun(wait_status=wait_status, cpu_time_s=cpu - watch.startup, wall_time_s=wall,
+                     peak_memory_kb=usage[4], killed=watch.killed,
                      compile_error=status[1 + _START.size:2 + _START.size] == b"C", stdout=bytes(io.stdout),
                      output_exceeded=io.output_exceeded, stderr_tail=bytes(io.stderr_tail))
         return classify(raw, limits, self._ex.isolation)
 
-    def _watch(self, chan: socket.socket, pidfd: int, io: RunIO, st_r: int, t0: float):
-        """Pump the test's stdio and enforce its limits until the monitor reports. Returns (wall seconds, what
-        killed it or None, status-pipe bytes, wait status, rusage fields)."""
-        limits = self.limits
-        clock = process_cpu_clock(_host_pid(pidfd))
-        deadline = t0 + limits.wall_time_s
-        give_up = deadline + RESULT_GRACE_S
+
+class _Watch:
+    """One test's limits, enforced from the harness: CPU time (the process's CPU clock, read through its host pid,
+    first when the program could have used its limit, then as the remaining CPU allows), the wall-clock backstop,
+    the output cap. Kills through the pidfd."""
+
+    def __init__(self, limits: Limits, pidfd: int, st_r: int, t0: float):
+        self.limits, self.pidfd, self.st_r, self.t0 = limits, pidfd, st_r, t0
+        self.deadline = t0 + limits.wall_time_s
+        self.next_check = t0 + limits.cpu_time_s / _NCPU  # no earlier: it cannot have used its CPU limit yet
+        self.clock: Optional[int] = None
+        self.status = bytearray()  # what the test process wrote on the status pipe
+        self.killed: Optional[str] = None
+
+    @property
+    def startup(self) -> Optional[float]:
+        """The process's CPU time when the test started (its status message), None before it said so."""
+        if self.status[:1] == b"S" and len(self.status) >= 1 + _START.size:
+            return _START.unpack_from(self.status, 1)[0]
+        return None
+
+    def _read_status(self) -> None:
+        while True:
+            try:
+                data = os.read(self.st_r, 4096)
+            except (BlockingIOError, OSError):
+                return
+            if not data:
+                return
+            self.status += data
+
+    def _check(self, io: RunIO, now: float) -> None:
+        limits, reason = self.limits, None
+        if io.output_exceeded:
+            reason = "output"
+        elif now >= self.deadline:
+            reason = "wall"
+        elif now >= self.next_check:
+            if self.clock is None:
+                self.clock = process_cpu_clock(_host_pid(self.pidfd))
+            self._read_status()
+            try:
+                used = time.clock_gettime(self.clock) - (self.startup or 0.0)
+            except OSError:  # gone already: its exit is being reported
+                used = 0.0
+            if used > limits.cpu_time_s:
+                reason = "cpu"
+            else:
+                self.next_check = now + max((limits.cpu_time_s - used) / _NCPU, 0.002)
+        if reason is not None:
+            self.killed = reason
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def until_reported(self, chan: socket.socket, io: RunIO) -> tuple[float, int, tuple[int, ...]]:
+        """Pump the test's stdio and enforce its limits until the monitor reports the process gone. Returns (wall
+        seconds, wait status, rusage fields)."""
+        give_up = self.deadline + RESULT_GRACE_S
         poller = select.poll()
-        for fd in (pidfd, st_r, chan.fileno()):
-            poller.register(fd, select.POLLIN)
+        poller.register(chan.fileno(), select.POLLIN)
         io.register(poller)
-        status = bytearray()
-        startup = 0.0
-        wall: Optional[float] = None
-        killed: Optional[str] = None
         while True:
             now = time.monotonic()
             if now >= give_up:
                 raise SandboxFailure("no result from the program's monitor within the wall limit + grace")
-            timeout = give_up - now
-            if wall is None and killed is None:
-                try:
-                    used = time.clock_gettime(clock) - startup
-                except OSError:  # reaped already: its exit is being reported
-                    used = 0.0
-                if io.output_exceeded:
-                    killed = "output"
-                elif used > limits.cpu_time_s:
-                    killed = "cpu"
-                elif now >= deadline:
-                    killed = "wall"
-                if killed:
-                    try:
-                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                else:
-                    timeout = min(deadline - now, max((limits.cpu_time_s - used) / _NCPU, 0.002))
-            for fd, _ev in poller.poll(max(1, int(timeout * 1000) + 1)):
-                if fd == pidfd:
-                    wall = time.monotonic() - t0
-                    poller.unregister(pidfd)
-                elif fd == st_r:
-                    try:
-                        data = os.read(st_r, 4096)
-                    except BlockingIOError:
-                        continue
-                    if not data:
-                        poller.unregister(st_r)
-                    status += data
-                    if not startup and status[:1] == b"S" and len(status) >= 1 + _START.size:
-                        startup = _START.unpack_from(status, 1)[0]
-                elif fd == chan.fileno():
+            if self.killed is None:
+                self._check(io, now)
+            wake = give_up if self.killed is not None else min(self.next_check, self.deadline)
+            for fd, _ev in poller.poll(max(1, int((wake - now) * 1000) + 1)):
+                if fd == chan.fileno():
                     msg = chan.recv(256)
+                    wall = time.monotonic() - self.t0
                     if msg[:1] != b"D" or len(msg) != 1 + _STATUS.size + _RUSAGE.size:
                         if msg[:1] == b"E":
                             raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
                         raise SandboxFailure("the program's monitor went away during a test (sandbox died?)")
-                    if wall is None:
-                        wall = time.monotonic() - t0
-                    status += _read_rest(st_r)
-                    wait_status = _STATUS.unpack_from(msg, 1)[0]
-                    return wall, killed, bytes(status), wait_status, _RUSAGE.unpack_from(msg, 1 + _STATUS.size)
-                elif io.handles(fd):
+                    self._read_status()  # the process is gone: everything it wrote is there
+                    return wall, _STATUS.unpack_from(msg, 1)[0], _RUSAGE.unpack_from(msg, 1 + _STATUS.size)
+                if io.handles(fd):
                     io.on_event(fd, poller)
-
-
-def _read_rest(fd: int) -> bytes:
-    """The status pipe after the test process is gone: whatever is left up to EOF."""
-    out = bytearray()
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except BlockingIOError:
-            break
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    return bytes(out)
+                    if io.output_exceeded and self.killed is None:
+                        self._check(io, time.monotonic())

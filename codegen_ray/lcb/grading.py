@@ -322,7 +322,7 @@ def grade_test(problem: Problem, index: int, code: str, executor: Executor, opti
     if isinstance(prepared, TestVerdict):
         return prepared
     with open_session(executor, prepared.program, options.limits) as session:
-        result = session.run(prepared.stdin)
+        result = session.run(prepared.stdin, last=True)
     return _judge(index, problem.tests[index].testtype, result, prepared.expected, options)
 
 
@@ -357,7 +357,8 @@ def grade_program(problem: Problem, code: str, executor: Executor, options: Grad
                     if session is not None:
                         session.close()
                     session, running = open_session(executor, prepared.program, options.limits), prepared.program
-                tv = _judge(index, test.testtype, session.run(prepared.stdin), prepared.expected, options)
+                result = session.run(prepared.stdin, last=index == len(problem.tests) - 1)
+                tv = _judge(index, test.testtype, result, prepared.expected, options)
             results.append(tv)
             if tv.outcome is not Outcome.ACCEPTED and first_failure is None:
                 first_failure = tv.outcome
