@@ -10,7 +10,9 @@
 # The session channel (a socketpair per program) between the harness and the program's monitor:
 #   monitor -> harness b"R" + fds [child socket, child pidfd]       a test process is ready (forked, compiled);
 #                                                                    the first one also carries the monitor's pidfd
-#   harness -> child   b"T" + fds [stdin r, stdout w, stderr w, status w]   (on the child socket) run the test now
+#   harness -> child   b"T" + fds [stdin r, stdout w, stderr w]    (on the child socket) run the test now
+#   child -> harness   b"S" + its CPU time at the start (struct "<d") [+ b"C" if the source did not compile], or
+#                      b"H" + text if setting up the process failed (a harness error); then it closes the socket
 #   harness -> monitor b"L"                                         (before a test's T) it is the session's last:
 #                                                                    prepare no further test process
 #   monitor -> harness b"D" + wait status (int) + struct rusage     the test process ended; everything else it left
@@ -19,8 +21,6 @@
 #   the harness closes the channel                                  the session is over: the monitor exits (and
 #                                                                    with it every process of the session; the
 #                                                                    harness waits for that on the monitor's pidfd)
-# The status pipe (test process -> harness): b"S" + its CPU time at the start (struct "<d"), then b"C" if the
-# source did not compile, or b"H" + text if setting up the process failed (a harness error).
 #
 # Process tree (all forks, no exec):
 #   server: one per sandbox; leaves the sandbox's network namespace for a fresh one whose loopback is down (no
@@ -71,6 +71,7 @@ _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
 _libc.waitpid.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
 _libc.waitpid.restype = None  # the reaped pid is not wanted: a test chooses it (see _reap_all)
+_libc.kill, _libc.unshare, _libc.setns  # resolved once here, not in every monitor
 
 
 class _Rusage(ctypes.Structure):
@@ -182,23 +183,21 @@ def _child(req, sock, ns, compiled):
     except BaseException as exc:  # noqa: BLE001
         harness_problem = "test process setup: %r" % (exc,)
     try:
-        msg, fds, _flags, _addr = socket.recv_fds(sock, 16, 4)
+        msg, fds, _flags, _addr = socket.recv_fds(sock, 16, 3)
     except OSError:
         os._exit(0)
     start = time.process_time()  # the program's CPU time counts from here
-    if not msg or len(fds) != 4:
+    if not msg or len(fds) != 3:
         os._exit(0)  # the session ended before this test
-    for target, fd in enumerate(fds[:3]):
+    for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
-    st = fds[3]
-    sock.close()
     if harness_problem is not None:
-        os.write(st, b"H" + harness_problem.encode("utf-8", "replace")[:300])
+        sock.send(b"H" + harness_problem.encode("utf-8", "replace")[:300])
         os._exit(125)
     code, error, compile_failed, caught = compiled
-    os.write(st, b"S" + struct.pack("<d", start) + (b"C" if compile_failed else b""))
-    os.close(st)
+    sock.send(b"S" + struct.pack("<d", start) + (b"C" if compile_failed else b""))
+    sock.close()  # the program never has it
     if caught:
         import warnings
 

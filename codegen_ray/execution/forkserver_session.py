@@ -2,11 +2,12 @@
 
 A session sends the program (``Program.body()`` in a memfd, the prelude, the rlimits) to the fork server once. The
 program's monitor answers on the session's own channel with a test process that is already forked, limited and
-compiled (message ``R``: a socket to it and its pidfd). For each test the harness hands that process its four
-pipes (stdin, stdout, stderr, status) directly, then feeds stdin, reads stdout incrementally with a cap, and
-enforces the CPU-time limit (the process's CPU clock, read through its host pid) and the wall-clock backstop
-itself, killing through the pidfd. The monitor reports the exit status and rusage (``D``) once the test process
-and everything it left are gone, and forks the next test's process while the harness grades this one.
+compiled (message ``R``: a socket to it and its pidfd). For each test the harness hands that process its three
+pipes (stdin, stdout, stderr) on that socket, which then carries the process's start message; it feeds stdin,
+reads stdout incrementally with a cap, and enforces the CPU-time limit (the process's CPU clock, read through its
+host pid) and the wall-clock backstop itself, killing through the pidfd. The monitor reports the exit status and
+rusage (``D``) once the test process and everything it left are gone, and forks the next test's process while the
+harness grades this one (unless the harness said the test was the session's last: ``L``).
 
 A sandbox failure (no answer, a closed channel, a monitor error) restarts the sandbox and retries the test once in
 a fresh session; a second failure is a HARNESS_ERROR, never a verdict.
@@ -160,39 +161,35 @@ class ForkServerSession:
 
     def _run_once(self, chan: socket.socket, stdin: bytes, last: bool) -> RunResult:
         limits = self.limits
-        proc, pidfd = self._next_process(chan)
-        if last:
-            chan.send(b"L")  # the monitor prepares no further test process
         io = RunIO(stdin, limits.output_limit_bytes)
-        st_r, st_w = os.pipe()
         reported = False
+        proc, pidfd = None, -1
         try:
-            os.set_blocking(st_r, False)
+            proc, pidfd = self._next_process(chan)
+            if last:
+                chan.send(b"L")  # the monitor prepares no further test process
             try:
-                socket.send_fds(proc, [b"T"], [*io.child_ends(), st_w])
+                socket.send_fds(proc, [b"T"], list(io.child_ends()))
             except OSError as exc:
                 raise SandboxFailure(f"handing the test to its process: {exc}") from exc
             t0 = time.monotonic()
             io.close_child_ends()
-            os.close(st_w)
-            st_w = -1
-            proc.close()
-            watch = _Watch(limits, pidfd, st_r, t0)
+            proc.setblocking(False)
+            watch = _Watch(limits, pidfd, proc, t0)
             wall, wait_status, usage = watch.until_reported(chan, io)
             reported = True
             if not io.drain(2.0):
                 raise SandboxFailure("the test's processes were killed but its stdout stayed open")
         finally:
-            if not reported:  # interrupted (a sandbox failure, Ctrl-C): the test process must not run on
+            if not reported and pidfd >= 0:  # interrupted (a sandbox failure, Ctrl-C): it must not run on
                 try:
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                 except OSError:
                     pass
-            proc.close()
-            os.close(pidfd)
-            os.close(st_r)
-            if st_w >= 0:
-                os.close(st_w)
+            if proc is not None:
+                proc.close()
+            if pidfd >= 0:
+                os.close(pidfd)
             io.close()
         status = watch.status
         if status[:1] == b"H":
@@ -213,12 +210,12 @@ class _Watch:
     first when the program could have used its limit, then as the remaining CPU allows), the wall-clock backstop,
     the output cap. Kills through the pidfd."""
 
-    def __init__(self, limits: Limits, pidfd: int, st_r: int, t0: float):
-        self.limits, self.pidfd, self.st_r, self.t0 = limits, pidfd, st_r, t0
+    def __init__(self, limits: Limits, pidfd: int, proc: socket.socket, t0: float):
+        self.limits, self.pidfd, self.proc, self.t0 = limits, pidfd, proc, t0
         self.deadline = t0 + limits.wall_time_s
         self.next_check = t0 + limits.cpu_time_s / _NCPU  # no earlier: it cannot have used its CPU limit yet
         self.clock: Optional[int] = None
-        self.status = bytearray()  # what the test process wrote on the status pipe
+        self.status = bytearray()  # what the test process said on its socket before the program started
         self.killed: Optional[str] = None
 
     @property
@@ -231,8 +228,8 @@ class _Watch:
     def _read_status(self) -> None:
         while True:
             try:
-                data = os.read(self.st_r, 4096)
-            except (BlockingIOError, OSError):
+                data = self.proc.recv(4096)
+            except OSError:  # BlockingIOError: nothing (more) yet
                 return
             if not data:
                 return

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 def split_future(code: str) -> tuple[str, str]:
     """Split ``code`` into its leading docstring/``from __future__`` block (which must stay first) and the rest."""
+    if "__future__" not in code:  # no future import: nothing must stay first (and no need to parse)
+        return "", code
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
