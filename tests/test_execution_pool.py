@@ -12,7 +12,8 @@ import time
 import pytest
 
 from codegen_ray.config import ExecutionConfig
-from codegen_ray.execution.pool import GradeJob, grade_serial, needs_serial_rerun, pool_concurrency
+from codegen_ray.execution.pool import (MAX_BATCH, GradeJob, batch_size, grade_serial, needs_serial_rerun,
+                                       pool_concurrency)
 from codegen_ray.types import Outcome, Problem, ProgramVerdict
 from codegen_ray.types import TestCase as Case
 from codegen_ray.types import TestType as Kind
@@ -67,6 +68,12 @@ def test_pool_concurrency_never_exceeds_cores():
     assert pool_concurrency(ExecutionConfig(num_actors=4, cpus_per_actor=0.5)) == 2
     assert pool_concurrency(ExecutionConfig(num_actors=3, cpus_per_actor=1.0)) == 3
     assert pool_concurrency(ExecutionConfig(num_actors=2, cpus_per_actor=2.0)) == 2
+
+
+def test_actor_calls_batch_programs_until_the_end():
+    assert batch_size(10_000, 2) == MAX_BATCH  # plenty of work: few Ray round trips
+    assert 1 < batch_size(40, 2) < MAX_BATCH
+    assert batch_size(7, 2) == batch_size(1, 4) == 1  # the tail: one program per call, no actor idles
 
 
 def test_near_limit_time_limits_are_rerun():

@@ -1,6 +1,7 @@
 """Sandboxed execution of untrusted programs (stdlib only at import time; Ray is imported by the pool on use).
 
 - :func:`make_executor` -- the strongest executor available (bubblewrap fork server, else a loud rlimits fallback);
+- :class:`Program` and :func:`open_session` -- one program run on many tests (one sandbox request per program);
 - :class:`~codegen_ray.execution.bubblewrap.ForkServerExecutor` -- fast and isolated (see its module docstring for
   exactly what it protects against and what not);
 - :class:`~codegen_ray.execution.subprocess_executor.SubprocessExecutor` -- fresh ``python3`` per run, rlimits only;
@@ -8,10 +9,12 @@
   many programs through a Ray actor pool or serially, with identical verdicts.
 """
 
-from .base import Executor, Isolation, Limits, RunResult, RunStatus
+from .base import Executor, Isolation, Limits, RunResult, RunStatus, Session, open_session
 from .factory import IsolationFallbackWarning, limits_from_config, make_executor
+from .program import Program
 
-__all__ = ["Executor", "Isolation", "Limits", "RunResult", "RunStatus", "IsolationFallbackWarning",
+__all__ = ["Executor", "Isolation", "Limits", "Program", "RunResult", "RunStatus", "Session", "open_session",
+           "IsolationFallbackWarning",
            "limits_from_config", "make_executor", "ExecutionPool", "GradeJob", "grade_serial",
            "ForkServerExecutor", "SubprocessExecutor"]
 

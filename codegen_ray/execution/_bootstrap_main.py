@@ -37,12 +37,21 @@ except (SyntaxError, ValueError):
     os.close(_st)
     raise
 os.close(_st)
+_main = types.ModuleType("__main__")
+_main.__builtins__ = builtins
+_base_len, _base_last = len(_main.__dict__), next(reversed(_main.__dict__))
+sys.argv = ["solution.py"]
+del _src, _st, _start
 # ---- program tail: identical in _forkserver_main.py and _bootstrap_main.py (a test checks) ----
 # The interpreter's own shutdown is replaced by its observable steps, because in a forked child CPython's full
 # finalization touches (copy-on-write) most of the fork server's heap: ~3 ms of CPU charged to every program.
 # Kept: non-daemon threads joined, atexit callbacks, the program's globals released (so unflushed file objects
 # flush), sys.stdout/sys.stderr flushed (a failing flush -> status 120), SystemExit -> status/message, an uncaught
 # exception -> traceback and status 1. Not kept: teardown of other modules and a final garbage collection.
+# The globals released are those the program bound after the namespace's first _base_len entries (which end
+# with _base_last): a namespace built by a prelude keeps the prelude's own entries, even where the program rebound
+# one (releasing them would touch every object they name: ~200 copy-on-write faults per test). If the program
+# deleted one of those entries, every name is released.
 def _exit_status(exc):
     code = exc.code
     if code is None:
@@ -64,9 +73,17 @@ def _finish(status):
         pass
     atexit._run_exitfuncs()
     names = _main.__dict__
-    for key in [k for k in names if k.startswith("_") and k != "__builtins__"] + [k for k in names
-                                                                                if not k.startswith("_")]:
-        names.pop(key, None)
+    newest_first = []
+    while len(names) > _base_len:
+        newest_first.append(names.popitem())
+    bound = [(k, names.pop(k)) for k in list(names) if k != "__builtins__"] if (
+        names and next(reversed(names)) != _base_last) else []
+    bound += reversed(newest_first)
+    del newest_first
+    for underscore in (True, False):  # CPython's order: names starting with "_" first
+        for i in range(len(bound)):
+            if bound[i][0].startswith("_") is underscore and bound[i][0] != "__builtins__":
+                bound[i] = (bound[i][0], None)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None and not stream.closed:
@@ -82,11 +99,7 @@ def _finish(status):
     return status
 
 
-_main = types.ModuleType("__main__")
-_main.__builtins__ = builtins
 sys.modules["__main__"] = _main
-sys.argv = ["solution.py"]
-del _src, _st, _start
 try:
     exec(_code, _main.__dict__)
     _status = 0

@@ -3,32 +3,48 @@
 # This file is never imported by the harness: it is read as text and handed to the sandboxed interpreter, which
 # cannot see the repository. It must only use the standard library.
 #
-# Protocol on the control socket (AF_UNIX, SOCK_SEQPACKET, one JSON object per message):
-#   server -> harness  {"ready": true}                         once, after start-up
-#   harness -> server  {"cpu":..,"wall":..,"mem":..,...}       a run request, with 5 fds attached by SCM_RIGHTS:
-#                                                               [source memfd, stdin read end, stdout write end,
-#                                                                stderr write end, the run's own channel]
-# On the run's own channel (a fresh socketpair per run, so the server never reads a message meant for a run):
-#   harness -> monitor b"K"                                    stop the run now (output cap reached)
-#   monitor -> harness {"wait_status":..,"cpu":..,...}         the run's result (exactly one per request)
+# Protocol. The control socket (AF_UNIX, SOCK_SEQPACKET) carries one JSON object per message:
+#   server -> harness  {"ready": true}                              once, after start-up
+#   harness -> server  {"prelude": .., "cpu_rlimit": .., ...}       a program, with 2 fds attached (SCM_RIGHTS):
+#                                                                    [memfd holding Program.body(), the session channel]
+# The session channel (a socketpair per program) between the harness and the program's monitor:
+#   monitor -> harness b"R" + fds [child socket, child pidfd]       a test process is ready (forked, compiled);
+#                                                                    the first one also carries the monitor's pidfd
+#   harness -> child   b"T" + fds [stdin r, stdout w, stderr w]    (on the child socket) run the test now
+#   child -> harness   b"S" + its CPU time at the start (struct "<d") [+ b"C" if the source did not compile], or
+#                      b"H" + text if setting up the process failed (a harness error); then it closes the socket
+#   harness -> monitor b"L"                                         (before a test's T) it is the session's last:
+#                                                                    prepare no further test process
+#   monitor -> harness b"D" + wait status (int) + struct rusage     the test process ended; everything else it left
+#                                                                    in the namespaces is killed and reaped
+#   monitor -> harness b"E" + text                                  the monitor failed (a harness error)
+#   the harness closes the channel                                  the session is over: the monitor exits (and
+#                                                                    with it every process of the session; the
+#                                                                    harness waits for that on the monitor's pidfd)
 #
-# Process tree per run (all forks, no exec):
-#   server: unshare(CLONE_NEWPID) (affects its next child only), fork, setns() back to its own PID namespace
-#   --fork-->  C2: pid 1 of the run's new PID namespace; unshare(NS|IPC) and a fresh /proc. C2 is forked *ahead*
-#              of its request (while the previous run is still going) and waits for it on its own socketpair;
-#              then: fresh tmpfs on /tmp and /dev/shm, forks the program, monitors its CPU and wall time, reports,
-#              exits
-#   C2  --fork-->  C3: pid 2, the program: fds 0/1/2 = the harness's pipes, rlimits, unprivileged uid, then
-#                  returns to the top level of this script and runs the program like ``python3 -c``.
-# When C2 exits every process left in the run's PID namespace is killed by the kernel.
+# Process tree (all forks, no exec):
+#   server: one per sandbox; leaves the sandbox's network namespace for a fresh one whose loopback is down (no
+#     connection can be made, so no socket state outlives a process). Forks the next program's monitor ahead.
+#   --fork--> monitor: pid 1 of a new PID namespace, with fresh mount and IPC namespaces and a /proc mounted
+#     hidepid=1 (programs see that pid 1 exists, not what it does). One per program. For each test: a fresh tmpfs
+#     on /tmp and /dev/shm, a fresh IPC namespace, pid numbering reset (ns_last_pid), then it forks the test
+#     process -- ahead of the test -- and waits for it. When it ends: kill(-1), reap everything, report, repeat.
+#     The monitor only waits, kills and reaps: CPU and wall limits are watched by the harness through the pidfd.
+#     It handles a test's exit status and rusage only in fixed ctypes buffers, zeroed after each report, so the
+#     next test process (a fork of it) inherits nothing of an earlier test, not even in freed memory.
+#     The monitor compiles the program once; every test process inherits the code object.
+#   --fork--> test process: pid 2: rlimits, an unprivileged uid, waits for its test's fds, then runs the program
+#     like ``python3 -c`` in a copy of the prelude's namespace (executed once per sandbox, see
+#     codegen_ray.execution.program). Everything in the sandbox runs under a seccomp filter that refuses the
+#     kernel-keyring calls (a keyring is per uid and outlives every process: a channel between runs otherwise).
 import atexit
 import builtins
 import ctypes
+import errno
 import gc
 import json
 import os
 import resource
-import select
 import signal
 import socket
 import struct
@@ -37,23 +53,38 @@ import time
 import types
 
 for _name in ("math", "collections", "itertools", "heapq", "bisect", "functools", "re", "string", "decimal",
-              "fractions", "typing", "copy", "random", "array", "operator", "statistics", "io", "traceback"):
+              "fractions", "typing", "copy", "random", "array", "operator", "statistics", "io", "traceback",
+              "datetime", "json"):
     try:
         __import__(_name)
     except Exception:  # noqa: BLE001 - warm-up only
         pass
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWPID = 0x20000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-NCPU = os.cpu_count() or 1
+MNT_DETACH = 2
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+_libc.waitpid.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+_libc.waitpid.restype = None  # the reaped pid is not wanted: a test chooses it (see _reap_all)
+_libc.kill, _libc.unshare, _libc.setns  # resolved once here, not in every monitor
+
+
+class _Rusage(ctypes.Structure):
+    _fields_ = [("v", ctypes.c_long * 18)]  # struct rusage on 64-bit Linux: 2 timevals + 14 longs
+
+
+_libc.wait4.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.POINTER(_Rusage)]
+
 _CTRL = socket.socket(fileno=int(sys.argv[1]))
 _RUN_UID = int(sys.argv[2])
+sys.argv = ["solution.py"]  # before any prelude runs: `from sys import *` binds this very list
 os.environ.pop("PWD", None)  # bwrap --chdir sets it; a fresh interpreter under the harness gets exactly PROGRAM_ENV
+_PRELUDES = {}  # prelude text -> (its __main__ module, the recursion limit it set)
 
 
 def _check(rc, what):
@@ -66,141 +97,226 @@ def _mount(src, target, fstype, flags, data):
     _check(_libc.mount(src, target, fstype, flags, data), "mount " + target.decode())
 
 
-def _send(obj, chan=None):
-    (chan or _CTRL).send(json.dumps(obj).encode())
+def _namespace(prelude):
+    """(the ``__main__`` module the prelude leaves, its recursion limit, the module's size and last name), built once
+    here and reused by every fork (copy on write). The recursion limit is set in each program's process, not here."""
+    hit = _PRELUDES.get(prelude)
+    if hit is None:
+        before = sys.getrecursionlimit()
+        module = types.ModuleType("__main__")
+        module.__builtins__ = builtins
+        exec(compile(prelude, "<prelude>", "exec"), module.__dict__)
+        names = module.__dict__
+        hit = _PRELUDES[prelude] = (module, sys.getrecursionlimit(), len(names), next(reversed(names)))
+        sys.setrecursionlimit(before)
+        gc.freeze()
+    return hit
 
 
-def _c3_setup(req, fds, st_w):
-    """The program's process: wire fds, limits, drop privileges. Returns (source bytes, status fd)."""
-    src_fd, in_fd, out_fd, err_fd = fds[:4]
-    os.setsid()
-    os.dup2(in_fd, 0)
-    os.dup2(out_fd, 1)
-    os.dup2(err_fd, 2)
-    chunks = []
-    offset = 0
-    while True:
-        chunk = os.pread(src_fd, 1 << 20, offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    os.closerange(3, st_w)
-    os.closerange(st_w + 1, 1 << 16)
-    cpu_rl = int(req["cpu_rlimit"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_rl, cpu_rl))
-    resource.setrlimit(resource.RLIMIT_AS, (req["mem"], req["mem"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (req["fsize"], req["fsize"]))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (req["nofile"], req["nofile"]))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (req["nproc"], req["nproc"]))
-    os.setgroups([])
-    os.setgid(_RUN_UID)
-    os.setuid(_RUN_UID)
-    os.chdir("/tmp")
-    return b"".join(chunks), st_w
+def _seccomp_filter():
+    """A classic-BPF seccomp program: add_key, request_key and keyctl fail with ENOSYS (a kernel keyring is
+    per uid and outlives every process: a channel between runs otherwise); other ABIs are refused outright."""
+    table = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
+    arch, numbers = table.get(os.uname().machine, (None, ()))
+    if arch is None:
+        return None
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    kill_process, allow, fail = 0x80000000, 0x7FFF0000, 0x00050000 | errno.ENOSYS
+    checks = [(jge, 0x40000000)] if arch == 0xC000003E else []  # x32 system calls
+    checks += [(jeq, nr) for nr in numbers]
+    prog = [(ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, kill_process), (ld, 0, 0, 0)]
+    for i, (op, k) in enumerate(checks):
+        prog.append((op, len(checks) - i, 0, k))  # true: jump to the `fail` return
+    prog += [(ret, 0, 0, allow), (ret, 0, 0, fail)]
+    code = b"".join(struct.pack("HBBI", *ins) for ins in prog)
+    buf = ctypes.create_string_buffer(code, len(code))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    return SockFprog(len(prog), ctypes.addressof(buf)), buf
 
 
-def _c2(req, fds):
-    """pid 1 of the run's PID namespace: start the program, enforce CPU/wall limits, report, exit (kills the rest)."""
-    opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
-    _mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    if os.path.isdir("/dev/shm"):
-        _mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    st_r, st_w = os.pipe()
-    t0 = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(st_r)
-            return _c3_setup(req, fds, st_w)
-        except BaseException as exc:  # noqa: BLE001
-            try:
-                os.write(st_w, b"H" + repr(exc).encode()[:200])
-            finally:
-                os._exit(125)
-    os.close(st_w)
-    for fd in fds[:4]:
-        os.close(fd)
-    chan = socket.socket(fileno=fds[4])
-    _CTRL.close()
-    pidfd = os.pidfd_open(pid)
-    clk = ((~pid) << 3) | 2  # CPUCLOCK_SCHED of process `pid` (the kernel's MAKE_PROCESS_CPUCLOCK)
-    cpu_limit = float(req["cpu"])
-    deadline = t0 + float(req["wall"])
-    startup = 0.0
-    status_buf = b""
-    killed = None
-    poller = select.poll()
-    poller.register(pidfd, select.POLLIN)
-    poller.register(st_r, select.POLLIN)
-    poller.register(chan.fileno(), select.POLLIN)
-    exited = False
-    while not exited:
-        try:
-            used = time.clock_gettime(clk) - startup
-        except OSError:
-            used = 0.0
-        now = time.monotonic()
-        if used > cpu_limit:
-            killed = "cpu"
-        elif now >= deadline:
-            killed = "wall"
-        if killed:
-            os.kill(pid, signal.SIGKILL)
-            break
-        timeout = min(deadline - now, max((cpu_limit - used) / NCPU, 0.002))
-        for fd, _ev in poller.poll(max(1, int(timeout * 1000) + 1)):
-            if fd == pidfd:
-                exited = True
-            elif fd == st_r:
-                data = os.read(st_r, 4096)
-                if not data:
-                    poller.unregister(st_r)
-                status_buf += data
-                if status_buf[:1] == b"S" and len(status_buf) >= 9 and not startup:
-                    startup = struct.unpack("<d", status_buf[1:9])[0]
-            else:
-                msg = chan.recv(64)
-                killed = "output" if msg == b"K" else "harness"
-                os.kill(pid, signal.SIGKILL)
-                exited = True
-    _, wstatus, ru = os.wait4(pid, 0)
-    wall = time.monotonic() - t0
-    while True:  # C3 is gone; its status fd is closed (the program never inherits it)
-        data = os.read(st_r, 4096)
-        if not data:
-            break
-        status_buf += data
+_FILTER = _seccomp_filter()
+
+
+def _send(chan, text):
     try:
-        os.kill(-1, signal.SIGKILL)  # pid 1 of the namespace: everything else in it
-    except ProcessLookupError:
+        chan.send(b"E" + text.encode("utf-8", "replace")[:2000])
+    except OSError:
         pass
+
+
+def _compile(body):
+    """Compile the program once, in the monitor: (code or None, exc_info of a failure or None, SyntaxError?,
+    warnings). The harness's own __future__ split already runs CPython's parser on every candidate; the
+    warnings are recorded here and shown by each test process, where a fresh interpreter would print them."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            return compile(body, "solution.py", "exec"), None, False, caught
+        except (SyntaxError, ValueError):
+            return None, sys.exc_info(), True, caught
+        except BaseException:  # noqa: BLE001 - MemoryError, RecursionError: reported as the program's own
+            return None, sys.exc_info(), False, caught
+
+
+def _child(req, sock, ns, compiled):
+    """The test process, forked ahead of its test. Returns (code, __main__ module, its size and last name before
+    the program runs) once the test starts."""
+    try:
+        os.setsid()
+        keep = sock.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1 << 16)
+        for res, key in ((resource.RLIMIT_CPU, "cpu_rlimit"), (resource.RLIMIT_AS, "mem"),
+                         (resource.RLIMIT_FSIZE, "fsize"), (resource.RLIMIT_NOFILE, "nofile"),
+                         (resource.RLIMIT_NPROC, "nproc")):
+            resource.setrlimit(res, (int(req[key]), int(req[key])))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.setgroups([])
+        os.setgid(_RUN_UID)
+        os.setuid(_RUN_UID)
+        os.chdir("/tmp")
+        harness_problem = None
+    except BaseException as exc:  # noqa: BLE001
+        harness_problem = "test process setup: %r" % (exc,)
+    try:
+        msg, fds, _flags, _addr = socket.recv_fds(sock, 16, 3)
+    except OSError:
+        os._exit(0)
+    start = time.process_time()  # the program's CPU time counts from here
+    if not msg or len(fds) != 3:
+        os._exit(0)  # the session ended before this test
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    if harness_problem is not None:
+        sock.send(b"H" + harness_problem.encode("utf-8", "replace")[:300])
+        os._exit(125)
+    code, error, compile_failed, caught = compiled
+    sock.send(b"S" + struct.pack("<d", start) + (b"C" if compile_failed else b""))
+    sock.close()  # the program never has it
+    if caught:
+        import warnings
+
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+    if error is not None:  # exactly what an uncaught exception at the top level prints
+        sys.excepthook(*error)
+        sys.stderr.flush()
+        os._exit(1)
+    if ns is None:
+        main = types.ModuleType("__main__")
+        main.__builtins__ = builtins
+        return code, main, len(main.__dict__), next(reversed(main.__dict__))
+    sys.setrecursionlimit(ns[1])
+    return code, ns[0], ns[2], ns[3]
+
+
+def _fresh_tmp(opts, remount):
+    for target in (b"/tmp", b"/dev/shm"):
+        if target == b"/dev/shm" and not os.path.isdir("/dev/shm"):
+            continue
+        if remount:
+            _check(_libc.umount2(target, MNT_DETACH), "umount " + target.decode())
+        _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+
+
+def _reap_all():
+    """Kill and reap every process left in the namespace (pid 1 survives kill(-1))."""
+    while True:
+        _libc.kill(-1, signal.SIGKILL)
+        ctypes.set_errno(0)
+        _libc.waitpid(-1, None, 0)
+        err = ctypes.get_errno()
+        if err == errno.ECHILD:
+            return
+
+
+def _monitor(req, fds):
+    """pid 1 of one program's namespaces: per test a fresh test process, tmpfs, IPC namespace and pid numbering."""
+    src_fd, chan = fds[0], socket.socket(fileno=fds[1])
+    try:
+        chunks, offset = [], 0
+        while True:
+            chunk = os.pread(src_fd, 1 << 20, offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset += len(chunk)
+        os.close(src_fd)
+        body = b"".join(chunks)
+        ns = _namespace(req["prelude"]) if req["prelude"] else None
+        compiled = _compile(body)
+        opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
+        _fresh_tmp(opts, remount=False)
+        last_pid = os.open("/proc/sys/kernel/ns_last_pid", os.O_WRONLY)
+        gc.freeze()  # a test process's collections never walk (and copy-on-write) what this process made
+    except BaseException as exc:  # noqa: BLE001
+        _send(chan, "program setup: %r" % (exc,))
+        os._exit(0)
+    status, usage = ctypes.c_int(0), _Rusage()
+    monitor_fd = os.pidfd_open(os.getpid())
+    first = True
     while True:
         try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-    if status_buf[:1] == b"S" and len(status_buf) >= 9:
-        startup = struct.unpack("<d", status_buf[1:9])[0]
-    harness_error = status_buf[1:].decode("utf-8", "replace") if status_buf[:1] == b"H" else None
-    _send({
-        "wait_status": wstatus,
-        "cpu": ru.ru_utime + ru.ru_stime,
-        "startup": startup,
-        "maxrss_kb": ru.ru_maxrss,
-        "wall": wall,
-        "killed": killed,
-        "compile_error": status_buf[9:10] == b"C",
-        "started": status_buf[:1] == b"S",  # the program's process reached the point right before compile()
-        "harness_error": harness_error,
-    }, chan)
-    os._exit(0)
+            if not first:
+                _check(_libc.unshare(CLONE_NEWIPC), "unshare ipc")
+                _fresh_tmp(opts, remount=True)
+            first = False
+            os.pwrite(last_pid, b"1", 0)  # the test process is pid 2, whatever the earlier tests forked
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            pid = os.fork()
+        except BaseException as exc:  # noqa: BLE001
+            _send(chan, "preparing a test: %r" % (exc,))
+            os._exit(0)
+        if pid == 0:
+            ours.close()
+            chan.close()
+            os.close(last_pid)
+            if monitor_fd >= 0:
+                os.close(monitor_fd)
+            return _child(req, theirs, ns, compiled)
+        theirs.close()
+        pidfd = os.pidfd_open(pid)
+        extra = [] if monitor_fd < 0 else [monitor_fd]  # the first time: our own pidfd (see the protocol)
+        try:
+            socket.send_fds(chan, [b"R"], [ours.fileno(), pidfd, *extra])
+        except OSError:
+            os._exit(0)  # the harness ended the session
+        finally:
+            ours.close()
+            os.close(pidfd)
+            if monitor_fd >= 0:
+                os.close(monitor_fd)
+                monitor_fd = -1
+        while _libc.wait4(pid, ctypes.byref(status), 0, ctypes.byref(usage)) < 0:
+            if ctypes.get_errno() != errno.EINTR:
+                break
+        _reap_all()
+        try:
+            chan.sendmsg([b"D", status, usage])
+        except OSError:
+            os._exit(0)
+        ctypes.memset(ctypes.addressof(status), 0, ctypes.sizeof(status))
+        ctypes.memset(ctypes.addressof(usage), 0, ctypes.sizeof(usage))
+        try:
+            last = chan.recv(16, socket.MSG_DONTWAIT) == b"L"  # sent before that test started, if at all
+        except BlockingIOError:
+            last = False
+        except OSError:
+            os._exit(0)
+        if last:
+            while chan.recv(16):  # nothing more to prepare: wait for the end of the session
+                pass
+            os._exit(0)
 
 
 def _spawn_monitor(own_pid_ns):
-    """Fork the next run's pid 1 ahead of its request. In the server returns ("monitor", pid, socket to hand it the
-    request); in the program's process (much later) returns ("program", (source, status fd))."""
+    """Fork the next program's monitor ahead of its request. In the server returns ("monitor", pid, socket to hand
+    it the request); in a test process (much later) returns ("program", what _child returns)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = -1
     try:
@@ -218,42 +334,46 @@ def _spawn_monitor(own_pid_ns):
         theirs.close()
         return "monitor", pid, ours
     fds = []
+    problem = None
     try:
         ours.close()
         os.close(own_pid_ns)
         _CTRL.close()
         _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
         _mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
-        _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=1")
+        os.chdir("/")
+    except BaseException as exc:  # noqa: BLE001 - reported to the request this monitor gets
+        problem = "monitor setup: %r" % (exc,)
+    try:
         msg, fds, _flags, _addr = socket.recv_fds(theirs, 1 << 16, 8)
-        theirs.close()
-        if not msg or len(fds) != 5:
-            os._exit(0)  # the server is gone (sandbox shutting down)
-        return "program", _c2(json.loads(msg), fds)
-    except BaseException as exc:  # noqa: BLE001 - anything here is a harness failure
-        try:
-            if len(fds) == 5:
-                _send({"harness_error": "setup: %r" % (exc,)}, socket.socket(fileno=fds[4]))
-        finally:
-            os._exit(126)
+    except OSError:
+        os._exit(0)
+    theirs.close()
+    if not msg or len(fds) != 2:
+        os._exit(0)  # the server is gone (sandbox shutting down)
+    if problem is not None:
+        _send(socket.socket(fileno=fds[1]), problem)
+        os._exit(0)
+    return "program", _monitor(json.loads(msg), fds)
 
 
 def _refuse(fds, why):
-    chan = socket.socket(fileno=fds[4])
-    try:
-        _send({"harness_error": why}, chan)
-    except OSError:
-        pass
+    chan = socket.socket(fileno=fds[1])
+    _send(chan, why)
     chan.close()
-    for fd in fds[:4]:
-        os.close(fd)
+    os.close(fds[0])
 
 
 def _serve():
+    _check(_libc.unshare(CLONE_NEWNET), "unshare net")
+    if _FILTER is not None:  # inherited by every monitor and test process
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0), "no_new_privs")
+        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(_FILTER[0]), 0, 0), "seccomp")
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     gc.collect()
     gc.freeze()
-    _send({"ready": True, "python": sys.version.split()[0]})
+    _CTRL.send(json.dumps({"ready": True, "python": sys.version.split()[0]}).encode())
     pending = None
     spawn_error = ""
     while True:
@@ -273,25 +393,30 @@ def _serve():
         if not msg:
             os._exit(0)  # the harness is gone
         _reap()
-        if len(fds) != 5:  # not a run request
+        if len(fds) != 2:  # not a program request
             for fd in fds:
                 os.close(fd)
             continue
         if pending is None:
-            _refuse(fds, "cannot prepare the run's namespaces: " + spawn_error)
+            _refuse(fds, "cannot prepare the program's namespaces: " + spawn_error)
             continue
         _pid, sock = pending
         pending = None
         try:
             socket.send_fds(sock, [msg], fds)
         except OSError as exc:
-            _refuse(fds, "handing the run to its monitor: %r" % (exc,))
+            _refuse(fds, "handing the program to its monitor: %r" % (exc,))
         else:
             for fd in fds:
                 os.close(fd)
         finally:
             sock.close()
-        # finished monitors are reaped later: namespace teardown happens after the result was sent
+        try:  # the next monitors are forked with this prelude's namespace already in memory
+            prelude = json.loads(msg).get("prelude")
+            if prelude:
+                _namespace(prelude)
+        except Exception:  # noqa: BLE001 - a monitor reports the same failure to its harness
+            pass
         _reap()
 
 
@@ -305,24 +430,18 @@ def _reap():
             return
 
 
-_src, _st = _serve()
-del _serve, _c2, _c3_setup, _CTRL, _libc
-# ---- from here on: the program's process, exactly as _bootstrap_main.py ----
-_start = time.process_time()
-os.write(_st, b"S" + struct.pack("<d", _start))
-try:
-    _code = compile(_src, "solution.py", "exec")
-except (SyntaxError, ValueError):
-    os.write(_st, b"C")
-    os.close(_st)
-    raise
-os.close(_st)
+_code, _main, _base_len, _base_last = _serve()
+del _serve, _spawn_monitor, _monitor, _child, _CTRL, _libc  # (not _PRELUDES: freeing it would touch every value)
 # ---- program tail: identical in _forkserver_main.py and _bootstrap_main.py (a test checks) ----
 # The interpreter's own shutdown is replaced by its observable steps, because in a forked child CPython's full
 # finalization touches (copy-on-write) most of the fork server's heap: ~3 ms of CPU charged to every program.
 # Kept: non-daemon threads joined, atexit callbacks, the program's globals released (so unflushed file objects
 # flush), sys.stdout/sys.stderr flushed (a failing flush -> status 120), SystemExit -> status/message, an uncaught
 # exception -> traceback and status 1. Not kept: teardown of other modules and a final garbage collection.
+# The globals released are those the program bound after the namespace's first _base_len entries (which end
+# with _base_last): a namespace built by a prelude keeps the prelude's own entries, even where the program rebound
+# one (releasing them would touch every object they name: ~200 copy-on-write faults per test). If the program
+# deleted one of those entries, every name is released.
 def _exit_status(exc):
     code = exc.code
     if code is None:
@@ -344,9 +463,17 @@ def _finish(status):
         pass
     atexit._run_exitfuncs()
     names = _main.__dict__
-    for key in [k for k in names if k.startswith("_") and k != "__builtins__"] + [k for k in names
-                                                                                if not k.startswith("_")]:
-        names.pop(key, None)
+    newest_first = []
+    while len(names) > _base_len:
+        newest_first.append(names.popitem())
+    bound = [(k, names.pop(k)) for k in list(names) if k != "__builtins__"] if (
+        names and next(reversed(names)) != _base_last) else []
+    bound += reversed(newest_first)
+    del newest_first
+    for underscore in (True, False):  # CPython's order: names starting with "_" first
+        for i in range(len(bound)):
+            if bound[i][0].startswith("_") is underscore and bound[i][0] != "__builtins__":
+                bound[i] = (bound[i][0], None)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None and not stream.closed:
@@ -362,11 +489,7 @@ def _finish(status):
     return status
 
 
-_main = types.ModuleType("__main__")
-_main.__builtins__ = builtins
 sys.modules["__main__"] = _main
-sys.argv = ["solution.py"]
-del _src, _st, _start
 try:
     exec(_code, _main.__dict__)
     _status = 0

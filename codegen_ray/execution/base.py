@@ -1,6 +1,8 @@
 """The executor interface: run one untrusted Python program on one stdin with limits, report what happened.
 
 Executors know nothing about expected outputs; comparing is the grader's job (``codegen_ray.lcb.grading``).
+A grader runs one program on many tests through a :class:`Session` (:func:`open_session`): executors that can do
+it faster (the bubblewrap fork server) provide ``session()``; for any other executor each test is one ``run``.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from typing import Optional, Protocol
+
+from .program import Program
 
 
 class Isolation(str, enum.Enum):
@@ -59,8 +63,51 @@ class RunResult:
 
 
 class Executor(Protocol):
-    """One method: run ``source`` as ``python3`` with ``stdin`` under ``limits``."""
+    """One method: run ``source`` as ``python3`` with ``stdin`` under ``limits``. An executor may also offer
+    ``session(program, limits) -> Session`` (see :func:`open_session`)."""
 
     isolation: Isolation
 
     def run(self, source: str, stdin: str, limits: Limits) -> RunResult: ...
+
+
+class Session(Protocol):
+    """One program, many tests: ``run(stdin)`` per test, in order; ``close()`` when done (also as a context manager).
+    Every test gets what a lone ``executor.run(program.text(), stdin, limits)`` would get: a fresh process, fresh
+    tmp, nothing left over from earlier tests. ``last=True`` says no test follows (an executor that prepares the
+    next test's process ahead skips that)."""
+
+    def run(self, stdin: str, last: bool = False) -> RunResult: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Session": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class SerialSession:
+    """The session of an executor without its own: each test is one ``executor.run(program.text(), ...)``."""
+
+    def __init__(self, executor: Executor, program: Program, limits: Limits):
+        self._executor, self._source, self._limits = executor, program.text(), limits
+
+    def run(self, stdin: str, last: bool = False) -> RunResult:
+        return self._executor.run(self._source, stdin, self._limits)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "SerialSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_session(executor: Executor, program: Program, limits: Limits) -> Session:
+    """``executor.session(program, limits)`` where the executor has one, else a :class:`SerialSession`."""
+    opener = getattr(executor, "session", None)
+    if opener is None:
+        return SerialSession(executor, program, limits)
+    return opener(program, limits)

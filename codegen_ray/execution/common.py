@@ -26,6 +26,8 @@ from typing import Optional
 from .base import Isolation, Limits, RunResult, RunStatus
 
 STDERR_TAIL_BYTES = 4096
+PIPE_BUFFER_BYTES = 64 * 1024  # Linux's default pipe capacity
+BIG_PIPE_BYTES = 1024 * 1024  # the most an unprivileged process may ask for (fs.pipe-max-size)
 # Programs get exactly this environment in every executor (PYTHONHASHSEED fixed: set/dict-of-str iteration order,
 # and so any output that depends on it, is the same in a fork-server child and a fresh interpreter).
 PROGRAM_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
@@ -95,8 +97,12 @@ class RunIO:
         self.output_exceeded = False
         self.stderr_tail = bytearray()
         self.open_readers = {self.stdout_r, self.stderr_r}
-        if not stdin:
-            self._close_stdin()
+        if len(stdin) > PIPE_BUFFER_BYTES:  # fewer round trips for a big input
+            try:
+                fcntl.fcntl(self.stdin_w, fcntl.F_SETPIPE_SZ, min(len(stdin), BIG_PIPE_BYTES))
+            except OSError:
+                pass
+        self._feed(None)  # what fits in the pipe now: a small input never needs the poll loop
 
     def child_ends(self) -> tuple[int, int, int]:
         return self.stdin_r, self.stdout_w, self.stderr_w
@@ -120,20 +126,25 @@ class RunIO:
     def handles(self, fd: int) -> bool:
         return fd in self.open_readers or (fd == self.stdin_w and fd >= 0)
 
-    def on_event(self, fd: int, poller: Optional[select.poll]) -> None:
-        if fd == self.stdin_w:
+    def _feed(self, poller: Optional[select.poll]) -> None:
+        """Write as much of stdin as the pipe takes now; close it when all is written (or nobody reads it)."""
+        done = self._stdin_pos >= len(self._stdin)
+        while not done:
             try:
-                n = os.write(fd, self._stdin[self._stdin_pos:self._stdin_pos + 65536])
-                self._stdin_pos += n
-                done = self._stdin_pos >= len(self._stdin)
+                n = os.write(self.stdin_w, self._stdin[self._stdin_pos:self._stdin_pos + BIG_PIPE_BYTES])
             except BlockingIOError:
                 return
             except OSError:  # EPIPE: the program exited or closed its stdin without reading it all
-                done = True
-            if done:
-                if poller is not None:
-                    poller.unregister(fd)
-                self._close_stdin()
+                break
+            self._stdin_pos += n
+            done = self._stdin_pos >= len(self._stdin)
+        if poller is not None:
+            poller.unregister(self.stdin_w)
+        self._close_stdin()
+
+    def on_event(self, fd: int, poller: Optional[select.poll]) -> None:
+        if fd == self.stdin_w:
+            self._feed(poller)
             return
         self._read(fd, poller)
 

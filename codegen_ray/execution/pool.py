@@ -9,7 +9,8 @@ Both give identical verdicts for the same jobs:
 * any TIME_LIMIT verdict whose CPU time landed at or above ``near_limit_fraction`` of the limit is re-run alone
   (no other program running in the pool) and the re-run's verdict is final;
 * the pool never runs more programs at once than the CPUs it was given (``num_actors * cpus_per_actor``, at least
-  one), so programs do not compete for cores and CPU-time verdicts do not depend on load from the pool itself.
+  one), so programs do not compete for cores and CPU-time verdicts do not depend on load from the pool itself;
+* an actor call grades a batch of programs (:func:`batch_size`): Ray is out of the per-program (and per-test) path.
 
 Ray is imported only when a pool is created.
 """
@@ -32,6 +33,8 @@ from .factory import IsolationFallbackWarning, limits_from_config, make_executor
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 3
+MAX_BATCH = 16  # programs per actor call, at most
+BATCHES_PER_ACTOR = 4  # while work lasts, each actor gets about this many more calls (load balance)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ def pool_concurrency(exec_cfg: Any) -> int:
     """Programs running at once: never more than the whole CPUs given to the pool, and at least one."""
     cores = int(math.floor(int(exec_cfg.num_actors) * float(exec_cfg.cpus_per_actor) + 1e-9))
     return max(1, min(int(exec_cfg.num_actors), cores))
+
+
+def batch_size(pending: int, parallel: int) -> int:
+    """Programs per actor call: one Ray round trip for several programs while there is plenty of work, down to one
+    program per call at the end so no actor idles while another still holds a long batch."""
+    return max(1, min(MAX_BATCH, pending // (BATCHES_PER_ACTOR * parallel)))
 
 
 def harness_error_verdict(job: GradeJob, isolation: str, detail: str) -> ProgramVerdict:
@@ -137,6 +146,10 @@ class _ExecutionActor:
             raise UserError(self._error)
         return grade_job(problem, code, sample_index, self._executor, self._options)
 
+    def grade_batch(self, items: list[tuple[int, str, int]], *problems: Problem) -> list[ProgramVerdict]:
+        """Several programs in one call: ``(index into problems, code, sample_index)`` each."""
+        return [self.grade(problems[p], code, sample_index) for p, code, sample_index in items]
+
     def shutdown(self) -> None:
         if self._executor is not None:
             _close(self._executor)
@@ -202,40 +215,49 @@ class ExecutionPool:
         attempts = [0] * len(jobs)
         problem_refs: dict[int, Any] = {}
 
-        def submit(actor: Any, i: int) -> Any:
-            job = jobs[i]
-            key = id(job.problem)
-            if key not in problem_refs:
-                problem_refs[key] = ray.put(job.problem)
-            return actor.grade.remote(problem_refs[key], job.code, job.sample_index)
+        def submit(actor: Any, batch: list[int]) -> Any:
+            refs: dict[int, int] = {}  # id(problem) -> its position among this call's arguments
+            args = []
+            for i in batch:
+                key = id(jobs[i].problem)
+                if key not in problem_refs:
+                    problem_refs[key] = ray.put(jobs[i].problem)
+                if key not in refs:
+                    refs[key] = len(args)
+                    args.append(problem_refs[key])
+            items = [(refs[id(jobs[i].problem)], jobs[i].code, jobs[i].sample_index) for i in batch]
+            return actor.grade_batch.remote(items, *args)  # top-level refs: Ray resolves them
 
         def run(indices: list[int], parallel: int) -> None:
             pending = deque(indices)
             idle = list(self._actors)
-            in_flight: dict[Any, tuple[int, Any]] = {}
+            in_flight: dict[Any, tuple[list[int], Any]] = {}
             while pending or in_flight:
                 while pending and idle and len(in_flight) < parallel:
-                    i = pending.popleft()
+                    size = batch_size(len(pending), parallel)
+                    batch = [pending.popleft() for _ in range(size)]
                     actor = idle.pop()
-                    in_flight[submit(actor, i)] = (i, actor)
+                    in_flight[submit(actor, batch)] = (batch, actor)
                 done, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in done:
-                    i, actor = in_flight.pop(ref)
+                    batch, actor = in_flight.pop(ref)
                     try:
-                        results[i] = ray.get(ref)
+                        for i, verdict in zip(batch, ray.get(ref)):
+                            results[i] = verdict
                         idle.append(actor)
                     except UserError:
                         raise
                     except RayError as exc:
-                        attempts[i] += 1
-                        log.warning("execution actor failed on job %d (attempt %d): %s", i, attempts[i],
+                        log.warning("execution actor failed on jobs %s: %s", batch,
                                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                         idle.append(self._replace(actor))
-                        if attempts[i] < self.max_attempts:
-                            pending.appendleft(i)
-                        else:
-                            results[i] = harness_error_verdict(jobs[i], self.isolation.value,
-                                                               f"execution actor failed {attempts[i]} times: {exc}")
+                        for i in reversed(batch):
+                            attempts[i] += 1
+                            if attempts[i] < self.max_attempts:
+                                pending.appendleft(i)
+                            else:
+                                results[i] = harness_error_verdict(jobs[i], self.isolation.value,
+                                                                   f"execution actor failed {attempts[i]} times: {exc}")
 
         run(list(range(len(jobs))), self.max_in_flight)
         near = [i for i, v in enumerate(results) if v is not None and needs_serial_rerun(v, self.exec_cfg)]

@@ -14,14 +14,14 @@ does under lcb_runner.
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
-from ..execution.base import Executor, Limits, RunResult, RunStatus
+from ..execution.base import Executor, Limits, RunResult, RunStatus, Session, open_session
+from ..execution.program import Program, split_future
 from ..types import Outcome, Problem, ProgramVerdict, TestType, TestVerdict
 
 
@@ -80,6 +80,8 @@ def _within_tolerance(a: list[Decimal], b: list[Decimal], tol: float) -> bool:
 
 def compare_stdout_detail(actual: str, expected: str, float_tolerance: Optional[float] = None) -> tuple[bool, str]:
     """:func:`compare_stdout` plus a short reason when they differ."""
+    if actual == expected:  # the common case, decided without splitting (a 1 MB output is 100k lines)
+        return True, ""
     got, want = _stripped_lines(actual), _stripped_lines(expected)
     if len(got) != len(want):
         return False, f"output has {len(got)} line(s), expected {len(want)}"
@@ -125,32 +127,13 @@ PRELUDE = (
 )
 
 
-def _split_future(code: str) -> tuple[str, str]:
-    """Split ``code`` into its leading docstring/``from __future__`` block (which must stay first) and the rest."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return "", code  # the process reports the compile error
-    head_end = 0  # last line (1-based) of the leading docstring / __future__ imports
-    has_future = False
-    for node in tree.body:
-        is_doc = (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-                  and isinstance(node.value.value, str) and head_end == 0)
-        is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
-        if not (is_doc or is_future):
-            break
-        has_future = has_future or is_future
-        head_end = node.end_lineno or node.lineno
-    if not has_future:
-        return "", code
-    lines = code.split("\n")
-    return "\n".join(lines[:head_end]) + "\n", "\n".join(lines[head_end:])
-
-
 def stdin_program(code: str) -> str:
     """The program run for a stdin problem: the candidate after lcb_runner's implicit imports."""
-    head, rest = _split_future(code)
-    return head + PRELUDE + rest
+    return _stdin(code).text()
+
+
+def _stdin(code: str) -> Program:
+    return Program(code, PRELUDE)
 
 
 # The driver keeps the real stdout for itself: candidate prints go to stderr (fd 1 → fd 2) so they cannot corrupt
@@ -197,8 +180,13 @@ _cgr_main()
 
 def functional_program(code: str, func_name: str) -> str:
     """Driver program for a functional problem. Its stdin is ``json.dumps(args)`` (see :func:`functional_stdin`)."""
-    head, rest = _split_future(code)
-    return head + _DRIVER_HEAD + PRELUDE + rest + "\n" + _DRIVER_TAIL.replace("__FUNC_NAME__", repr(func_name))
+    return _functional(code, func_name).text()
+
+
+def _functional(code: str, func_name: str) -> Program:
+    head, rest = split_future(code)
+    driver = head + _DRIVER_HEAD + rest + "\n" + _DRIVER_TAIL.replace("__FUNC_NAME__", repr(func_name))
+    return Program(driver, PRELUDE)
 
 
 def functional_args(test_input: str) -> list[Any]:
@@ -275,8 +263,16 @@ def _verdict_from_run(index: int, result: RunResult, outcome: Outcome, detail: s
                        wall_time_s=result.wall_time_s, detail=detail)
 
 
-def grade_test(problem: Problem, index: int, code: str, executor: Executor, options: GradingOptions) -> TestVerdict:
-    """Run ``code`` on test ``index`` of ``problem`` and judge it."""
+@dataclass(frozen=True)
+class _PreparedTest:
+    program: Program
+    stdin: str
+    expected: Any  # the decoded JSON value (functional) or the expected stdout
+
+
+def _prepare(problem: Problem, index: int, code: str,
+             programs: dict[TestType, Program]) -> "_PreparedTest | TestVerdict":
+    """What to run for test ``index`` (programs are built once per test type), or its harness-error verdict."""
     test = problem.tests[index]
     if test.testtype is TestType.FUNCTIONAL:
         func_name = problem.metadata.get("func_name")
@@ -287,13 +283,17 @@ def grade_test(problem: Problem, index: int, code: str, executor: Executor, opti
             expected: Any = json.loads(test.output)
         except json.JSONDecodeError as err:
             return TestVerdict(index, Outcome.HARNESS_ERROR, detail=f"test {index} is not JSON: {err}")
-        source = functional_program(code, str(func_name))
-    else:
-        stdin, source = test.input, stdin_program(code)
+        if test.testtype not in programs:
+            programs[test.testtype] = _functional(code, str(func_name))
+        return _PreparedTest(programs[test.testtype], stdin, expected)
+    if test.testtype not in programs:
+        programs[test.testtype] = _stdin(code)
+    return _PreparedTest(programs[test.testtype], test.input, test.output)
 
-    result = executor.run(source, stdin, options.limits)
+
+def _judge(index: int, testtype: TestType, result: RunResult, expected: Any, options: GradingOptions) -> TestVerdict:
     if result.status is RunStatus.EXITED and result.exit_code == 0:
-        if test.testtype is TestType.FUNCTIONAL:
+        if testtype is TestType.FUNCTIONAL:
             try:
                 actual = decode_functional_result(result.stdout)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
@@ -303,7 +303,7 @@ def grade_test(problem: Problem, index: int, code: str, executor: Executor, opti
                 return _verdict_from_run(index, result, Outcome.ACCEPTED, "")
             return _verdict_from_run(index, result, Outcome.WRONG_ANSWER,
                                      f"returned {_clip(repr(actual))}, expected {_clip(repr(expected))}")
-        ok, detail = compare_stdout_detail(result.stdout, test.output, options.float_tolerance)
+        ok, detail = compare_stdout_detail(result.stdout, expected, options.float_tolerance)
         return _verdict_from_run(index, result, Outcome.ACCEPTED if ok else Outcome.WRONG_ANSWER, detail)
     if result.status is RunStatus.EXITED:
         detail = f"exit status {result.exit_code}"
@@ -316,11 +316,22 @@ def grade_test(problem: Problem, index: int, code: str, executor: Executor, opti
     return _verdict_from_run(index, result, outcome, detail)
 
 
+def grade_test(problem: Problem, index: int, code: str, executor: Executor, options: GradingOptions) -> TestVerdict:
+    """Run ``code`` on test ``index`` of ``problem`` and judge it."""
+    prepared = _prepare(problem, index, code, {})
+    if isinstance(prepared, TestVerdict):
+        return prepared
+    with open_session(executor, prepared.program, options.limits) as session:
+        result = session.run(prepared.stdin, last=True)
+    return _judge(index, problem.tests[index].testtype, result, prepared.expected, options)
+
+
 def grade_program(problem: Problem, code: str, executor: Executor, options: GradingOptions,
                   sample_index: int = 0) -> ProgramVerdict:
     """Judge one program on every test of ``problem`` (public first, then private), stopping at the first
     non-accepted test unless ``options.stop_at_first_failure`` is false. The program's outcome is its first
-    non-accepted test's outcome. An empty program is a compile error and is not run."""
+    non-accepted test's outcome. An empty program is a compile error and is not run. All tests of one program run
+    in one executor session (:func:`~codegen_ray.execution.base.open_session`)."""
     iso = getattr(executor, "isolation", "")
     isolation = str(getattr(iso, "value", iso))
 
@@ -333,11 +344,27 @@ def grade_program(problem: Problem, code: str, executor: Executor, options: Grad
         return verdict(Outcome.HARNESS_ERROR, (TestVerdict(0, Outcome.HARNESS_ERROR, detail="problem has no tests"),))
     results: list[TestVerdict] = []
     first_failure: Optional[Outcome] = None
-    for index in range(len(problem.tests)):
-        tv = grade_test(problem, index, code, executor, options)
-        results.append(tv)
-        if tv.outcome is not Outcome.ACCEPTED and first_failure is None:
-            first_failure = tv.outcome
-            if options.stop_at_first_failure:
-                break
+    programs: dict[TestType, Program] = {}
+    session: Optional[Session] = None
+    running: Optional[Program] = None
+    try:
+        for index, test in enumerate(problem.tests):
+            prepared = _prepare(problem, index, code, programs)
+            if isinstance(prepared, TestVerdict):
+                tv = prepared
+            else:
+                if session is None or running is not prepared.program:
+                    if session is not None:
+                        session.close()
+                    session, running = open_session(executor, prepared.program, options.limits), prepared.program
+                result = session.run(prepared.stdin, last=index == len(problem.tests) - 1)
+                tv = _judge(index, test.testtype, result, prepared.expected, options)
+            results.append(tv)
+            if tv.outcome is not Outcome.ACCEPTED and first_failure is None:
+                first_failure = tv.outcome
+                if options.stop_at_first_failure:
+                    break
+    finally:
+        if session is not None:
+            session.close()
     return verdict(first_failure or Outcome.ACCEPTED, tuple(results))

@@ -1,7 +1,8 @@
 """The per-worker LoRA training loop (``train_loop_per_worker`` of a Ray Train ``TorchTrainer``).
 
 The loop is written against a small :class:`WorkerSession` (rank, world size, device, latest checkpoint, report), so
-the same code runs under Ray Train (:class:`RaySession`) and in-process for tests (:class:`LocalSession`).
+the same code runs under Ray Train (:class:`RaySession`) and in-process for tests (:class:`LocalSession`). The model
+and the optimizer step themselves live in :mod:`codegen_ray.train.lora` (no Ray there).
 
 Determinism: the worker seeds torch inside :func:`torch.random.fork_rng` (so an in-process run leaves the caller's
 global RNG untouched): the LoRA initialisation from ``training.seed`` and each optimizer step's dropout from
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from ..types import checkpoint_dir_name
+from .lora import (check_target_modules, load_lora_model, make_scheduler, module_leaf_names, resolve_dtype,  # noqa: F401
+                   step_seed, torch_dtype, train_step, unwrap)
 from .tokenize import IGNORE_INDEX, TokenizedExample, collate
 
 log = logging.getLogger(__name__)
@@ -152,71 +155,10 @@ class LocalSession(WorkerSession):
 
 
 # ----------------------------------------------------------------------------------------------------- the model
-def torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
-def resolve_dtype(configured: str, use_gpu: bool) -> str:
-    """``auto`` = bfloat16 on GPU, float32 on CPU."""
-    if configured == "auto":
-        return "bfloat16" if use_gpu else "float32"
-    return configured
-
-
-def module_leaf_names(model) -> set[str]:
-    return {name.rsplit(".", 1)[-1] for name, _ in model.named_modules() if name}
-
-
-def check_target_modules(model, target_modules: Sequence[str], model_name: str = "") -> None:
-    leaves = module_leaf_names(model)
-    missing = [m for m in target_modules if m not in leaves]
-    if missing:
-        from ..errors import ConfigError
-
-        linear = sorted(
-            {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
-             if name and type(mod).__name__ in ("Linear", "Conv1D")}
-        )
-        raise ConfigError(
-            "lora.target_modules",
-            f"{', '.join(map(repr, missing))} not found in {model_name or 'the model'} (its linear layers: "
-            f"{', '.join(linear)})",
-        )
-
-
 def build_lora_model(spec: WorkerSpec):
     """Base model (frozen) + a fresh LoRA adapter from ``spec.lora``."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(
-        spec.model_path, dtype=torch_dtype(spec.dtype), trust_remote_code=spec.trust_remote_code
-    )
-    model.config.use_cache = False
-    lora = spec.lora
-    check_target_modules(model, lora["target_modules"], spec.model_path)
-    if spec.training.get("gradient_checkpointing"):
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    peft_config = LoraConfig(
-        r=lora["r"],
-        lora_alpha=lora["alpha"],
-        lora_dropout=lora["dropout"],
-        target_modules=list(lora["target_modules"]),
-        bias=lora["bias"],
-        modules_to_save=list(lora["modules_to_save"]) or None,
-        task_type="CAUSAL_LM",
-    )
-    model = get_peft_model(model, peft_config)
-    for name, p in model.named_parameters():  # the base stays frozen whatever peft's defaults are
-        if p.requires_grad and "lora_" not in name and "modules_to_save" not in name:
-            p.requires_grad_(False)
-    return model
-
-
-def unwrap(model):
-    return model.module if hasattr(model, "module") and hasattr(model, "no_sync") else model
+    return load_lora_model(spec.model_path, spec.dtype, spec.trust_remote_code, spec.lora,
+                           bool(spec.training.get("gradient_checkpointing")))
 
 
 # ------------------------------------------------------------------------------------------------------ schedule
@@ -234,27 +176,6 @@ class Schedule:
         steps = math.ceil(micro / training["gradient_accumulation_steps"])
         total = steps * training["epochs"]
         return Schedule(micro, steps, total, math.ceil(training["warmup_ratio"] * total))
-
-
-def make_scheduler(optimizer, kind: str, warmup: int, total: int):
-    from torch.optim.lr_scheduler import LambdaLR
-
-    def factor(step: int) -> float:
-        if warmup and step < warmup:
-            return (step + 1) / (warmup + 1)
-        if kind == "constant":
-            return 1.0
-        progress = (step - warmup) / max(1, total - warmup)
-        progress = min(max(progress, 0.0), 1.0)
-        if kind == "linear":
-            return 1.0 - progress
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    return LambdaLR(optimizer, factor)
-
-
-def step_seed(seed: int, rank: int, step: int) -> int:
-    return (seed * 1_000_003 + rank * 7_919 + step * 104_729) % (2**63 - 1)
 
 
 # ------------------------------------------------------------------------------------------------------ the loop
@@ -402,24 +323,11 @@ class _Trainer:
             for g in range(start_group if epoch == start_epoch else 0, len(groups)):
                 t0 = time.perf_counter()
                 torch.manual_seed(step_seed(tc["seed"], self.s.rank, step))
-                group = [[self.train[i] for i in idx] for idx in groups[g]]
+                group = [collate([self.train[i] for i in idx], spec.pad_id) for idx in groups[g]]
                 n_items = max(1, sum(train_items[i] for idx in groups[g] for i in idx))
-                group_loss, tokens = 0.0, 0
-                for j, exs in enumerate(group):
-                    batch = self._to_device(collate(exs, spec.pad_id))
-                    tokens += int(batch["attention_mask"].sum())
-                    last = j == len(group) - 1
-                    sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
-                    with sync:
-                        out = model(**batch, num_items_in_batch=n_items)
-                        out.loss.backward()
-                    group_loss += float(out.loss.detach())
-                if tc["max_grad_norm"] > 0:
-                    torch.nn.utils.clip_grad_norm_(params, tc["max_grad_norm"])
-                lr = scheduler.get_last_lr()[0]
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                result = train_step(model, optimizer, scheduler, params, group, self.device, n_items,
+                                    tc["max_grad_norm"])
+                group_loss, tokens, lr = result.loss, result.tokens, result.lr
                 step += 1
                 if self.device.type == "cuda":
                     torch.cuda.synchronize(self.device)

@@ -1,15 +1,31 @@
-"""Execution benchmark: the bubblewrap fork server vs a fresh interpreter per test, and serial vs pool grading.
+"""Execution benchmark: this executor against commit efab7e1's, side by side in one invocation.
 
-Mode ``executors`` (default): the same >= 200 program x test runs (accepted, wrong, crashing, compile errors, a few
-time limits) through (a) the fork-server executor and (b) the fresh-subprocess executor, interleaved run by run so
-both see the same machine load. Prints runs/s, median harness overhead per run (the caller's wall time of
-``executor.run`` minus the program's own CPU time) and verdict agreement (must be 100%).
+Every mode alternates the executors it compares, so machine load hits all of them; each prints the load average.
 
-Mode ``pool``: 1,000 program x test runs graded serially (``grade_serial``), with the full ``ExecutionPool``, and
-with the pool while CPU hogs load every core. Asserts identical verdicts (every test's outcome) and prints times.
+Mode ``lcb`` (default): the LiveCodeBench-like workload -- accepted AtCoder-style stdin programs, 6 small tests
+each -- graded like ``codegen-ray grade`` does (``grade_jobs``: a thread and an executor per worker). Batches of
+100 and 300 programs, alternated between (a) this executor with 2 workers, (b) efab7e1's executor with 2 workers
+and (c) this executor with 1 worker, ``--rounds`` times; the marginal time per program is
+(median time of 300 - median time of 100) / 200. Prints marginal ms per program, the speed-up (b)/(a), the
+scaling (c)/(a), and the median harness overhead per test (caller's wall time of a test minus the program's own
+CPU time, one worker, executors alternated program by program).
 
-    .venv/bin/python experiments/benchmarks/bench_execution.py                 # executors
-    .venv/bin/python experiments/benchmarks/bench_execution.py --mode pool     # serial vs pool vs pool+hog
+Mode ``io``: heavy I/O tests (5 MB stdin, 1 MB stdout each) through each executor, alternated program by program.
+Prints the CPU of everything (harness process + sandbox process tree) and the wall time, each divided by the
+program's own CPU time.
+
+Mode ``executors``: >= 200 program x test runs with every kind of verdict (accepted, wrong, crashing, compile
+errors, a few time limits) through (a) this fork server, (b) efab7e1's and (c) a fresh interpreter per run,
+interleaved run by run; runs/s, median overhead, harness CPU per run, verdict agreement (must be 100%).
+
+Mode ``pool``: 1,000 program x test runs graded serially with efab7e1's executor and with this one, with the Ray
+``ExecutionPool``, and with the pool while CPU hogs load every core. Asserts identical verdicts (every test's
+outcome) and prints times.
+
+    .venv/bin/python experiments/benchmarks/bench_execution.py                   # lcb
+    .venv/bin/python experiments/benchmarks/bench_execution.py --mode io
+    .venv/bin/python experiments/benchmarks/bench_execution.py --mode executors
+    .venv/bin/python experiments/benchmarks/bench_execution.py --mode pool
 """
 
 from __future__ import annotations
@@ -24,213 +40,189 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from execution_workloads import (Timed, all_runs, build_problems, children_cpu_s, heavy_io_problem,  # noqa: E402
+                                 lcb_workload, self_cpu_s, tree_cpu_s)
 
 from codegen_ray.config import ExecutionConfig  # noqa: E402
 from codegen_ray.execution.base import Limits  # noqa: E402
-from codegen_ray.lcb.grading import GradingOptions, grade_test  # noqa: E402
-from codegen_ray.types import Problem, TestCase, TestType  # noqa: E402
+from codegen_ray.lcb.grading import GradingOptions, grade_program, grade_test  # noqa: E402
+from codegen_ray.types import Outcome  # noqa: E402
 
-MOD = 10**9 + 7
-
-
-def _problem(qid: str, cases: list[tuple[str, str]]) -> Problem:
-    return Problem(question_id=qid, question_title=qid, question_content="", platform="atcoder", contest_id="bench",
-                   contest_date="2024-01-01T00:00:00", starter_code="", difficulty="easy",
-                   public_tests=tuple(TestCase(i, o, TestType.STDIN) for i, o in cases), private_tests=())
+NEW, OLD = "this executor", "efab7e1 executor"
 
 
-def build_problems(rng: random.Random, tests_per_problem: int = 10) -> dict[str, tuple[Problem, list[str]]]:
-    """Problems with tests, and programs for each: correct (several styles), wrong, crashing, not compiling,
-    too slow on the big tests."""
-    out: dict[str, tuple[Problem, list[str]]] = {}
-    cases = []
-    for _ in range(tests_per_problem):
-        a, b = rng.randint(-10**9, 10**9), rng.randint(-10**9, 10**9)
-        cases.append((f"{a} {b}\n", f"{a + b}\n"))
-    out["sum"] = (_problem("sum", cases), [
-        "a, b = map(int, input().split())\nprint(a + b)",
-        "import sys\na, b = map(int, sys.stdin.buffer.read().split())\nsys.stdout.write(f'{a + b}\\n')",
-        "a, b = map(int, open(0).read().split())\nprint(a - b)",  # wrong
-        "a, b = map(int, input().split())\nprint(a + b if a > 0 else [][0])",  # crashes on half the tests
-        "a, b = map(int, input().split()\nprint(a + b)",  # compile error
-    ])
-    cases = []
-    for k in range(tests_per_problem):
-        n = 10 if k < tests_per_problem - 2 else 20000
-        xs = [rng.randint(0, 10**6) for _ in range(n)]
-        cases.append((f"{n}\n{' '.join(map(str, xs))}\n", " ".join(map(str, sorted(xs))) + "\n"))
-    out["sort"] = (_problem("sort", cases), [
-        "input()\nprint(*sorted(map(int, input().split())))",
-        "import sys\ndata = sys.stdin.read().split()\nprint(' '.join(sorted(data[1:], key=int)))",
-        "input()\nprint(*sorted(input().split()))",  # wrong (string order) on most tests
-        "n = int(input())\nxs = list(map(int, input().split()))\nfor i in range(n):\n"
-        "    for j in range(n - 1 - i):\n        if xs[j] > xs[j + 1]: xs[j], xs[j + 1] = xs[j + 1], xs[j]\n"
-        "print(*xs)",  # bubble sort: too slow on the two big tests
-        "input()\nprint(*sorted(map(int, input().split())), end='')\nexit(1)",  # runtime error (exit status)
-    ])
-    cases = []
-    for _ in range(tests_per_problem):
-        n = rng.randint(1, 20000)
-        cases.append((f"{n}\n", f"{sum(i * i for i in range(n)) % MOD}\n"))
-    out["squares"] = (_problem("squares", cases), [
-        "n = int(input())\nprint(sum(i * i for i in range(n)) % 1000000007)",
-        "n = int(input())\nprint((n - 1) * n * (2 * n - 1) // 6 % 1000000007)",
-        "n = int(input())\nprint(sum(i * i for i in range(n + 1)) % 1000000007)",  # wrong
-        "import sys\nsys.setrecursionlimit(100000)\ndef f(k): return 0 if k == 0 else (k - 1) ** 2 + f(k - 1)\n"
-        "print(f(int(input())) % 1000000007)",
-        "n = int(input())\nprint(undefined + n)",  # NameError
-    ])
-    words = ["apple", "pear", "fig", "kiwi", "plum", "lime"]
-    cases = []
-    for _ in range(tests_per_problem):
-        ws = [rng.choice(words) for _ in range(rng.randint(1, 50))]
-        cases.append((" ".join(ws) + "\n", f"{len(set(ws))}\n"))
-    out["distinct"] = (_problem("distinct", cases), [
-        "print(len(set(input().split())))",
-        "import collections\nprint(len(collections.Counter(input().split())))",
-        "print(len(input().split()))",  # wrong
-        "import numpy\nprint(len(numpy.unique(input().split())))",  # no numpy: runtime error
-        "print(len(set(input().split())))\nimport os\nos._exit(0)",  # os._exit drops the buffered line: wrong
-    ])
-    cases = []
-    for k in range(tests_per_problem):
-        n = rng.randint(1, 22) if k < tests_per_problem - 2 else rng.randint(2000, 3000)
-        a, b = 0, 1
-        for _ in range(n):
-            a, b = b, (a + b) % MOD
-        cases.append((f"{n}\n", f"{a}\n"))
-    out["fib"] = (_problem("fib", cases), [
-        "n = int(input())\na, b = 0, 1\nfor _ in range(n): a, b = b, (a + b) % 1000000007\nprint(a)",
-        "from functools import lru_cache\nimport sys\nsys.setrecursionlimit(10000)\n@lru_cache(None)\n"
-        "def f(k): return k if k < 2 else (f(k - 1) + f(k - 2)) % 1000000007\nprint(f(int(input())))",
-        "n = int(input())\na, b = 1, 1\nfor _ in range(n): a, b = b, (a + b) % 1000000007\nprint(a)",  # wrong
-        "def f(k): return k if k < 2 else f(k - 1) + f(k - 2)\nprint(f(int(input())) % 1000000007)",  # slow on big n
-        "n = int(input())\nprint([0, 1][n])",  # IndexError mostly
-    ])
+def _executors(kind: str, n: int) -> list:
+    if kind == NEW:
+        from codegen_ray.execution.bubblewrap import ForkServerExecutor
+    else:
+        from reference_executor import ForkServerExecutor  # type: ignore[no-redef]
+    out = [ForkServerExecutor() for _ in range(n)]
+    for ex in out:
+        ex.start()
     return out
 
 
-def all_runs(problems) -> list[tuple[Problem, int, str]]:
-    return [(p, i, code) for p, codes in problems.values() for code in codes for i in range(len(p.tests))]
+def _load() -> str:
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
+def _options(timeout: float) -> GradingOptions:
+    return GradingOptions(limits=Limits(cpu_time_s=timeout, wall_time_s=3 * timeout + 1, memory_mb=1024,
+                                        output_limit_bytes=8 << 20))
 
 
-def _tree_cpu_s(root: int) -> float:
-    """CPU seconds used so far by ``root`` and every descendant, live or already reaped (utime+stime+cutime+cstime of
-    each live process in the tree)."""
-    total, stack = 0.0, [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15]) / _TICK
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-        except (OSError, ValueError):
-            continue
-    return total
+# ------------------------------------------------------------------------------------------------------------ lcb
+def bench_lcb(args) -> None:
+    from codegen_ray.lcb.grade_cli import grade_jobs
+
+    small, large = args.small, args.large
+    jobs = lcb_workload(large)
+    options = _options(args.timeout)
+    new, old = _executors(NEW, 2), _executors(OLD, 2)
+    conditions = {f"(a) {NEW}, 2 workers": new, f"(b) {OLD}, 2 workers": old, f"(c) {NEW}, 1 worker": new[:1]}
+    print(f"workload: {large} accepted programs x {len(jobs[0][0].tests)} tests (builtin AtCoder-style problems); "
+          f"{os.cpu_count()} cores; {_load()}", flush=True)
+    for executors in conditions.values():  # warm-up, not counted
+        grade_jobs(jobs[:8], executors, options)
+    times: dict[tuple[str, int], list[float]] = {(c, n): [] for c in conditions for n in (small, large)}
+    cpu: dict[tuple[str, int], list[float]] = {(c, n): [] for c in conditions for n in (small, large)}
+
+    def all_cpu(executors) -> float:
+        return self_cpu_s() + sum(tree_cpu_s(ex.sandbox_pid) for ex in executors)
+
+    for r in range(args.rounds):
+        order = list(conditions) if r % 2 == 0 else list(reversed(conditions))
+        for n in (small, large):
+            for name in order:
+                c0, t0 = all_cpu(conditions[name]), time.perf_counter()
+                verdicts = grade_jobs(jobs[:n], conditions[name], options)
+                times[(name, n)].append(time.perf_counter() - t0)
+                cpu[(name, n)].append(all_cpu(conditions[name]) - c0)
+                bad = [v for v in verdicts if v.outcome is not Outcome.ACCEPTED]
+                if bad:
+                    raise SystemExit(f"{name}: {len(bad)} programs not accepted, e.g. {bad[0]}")
+        print(f"round {r + 1}/{args.rounds} done; {_load()}", flush=True)
+    marginal, marginal_cpu = {}, {}
+    print(f"{'condition':34} {'s/' + str(small):>8} {'s/' + str(large):>8} {'marginal ms/program':>20} "
+          f"{'programs/s':>11} {'CPU ms/program':>15}")
+    for name in conditions:
+        t_small, t_large = statistics.median(times[(name, small)]), statistics.median(times[(name, large)])
+        marginal[name] = 1000 * (t_large - t_small) / (large - small)
+        c_small, c_large = statistics.median(cpu[(name, small)]), statistics.median(cpu[(name, large)])
+        marginal_cpu[name] = 1000 * (c_large - c_small) / (large - small)
+        print(f"{name:34} {t_small:8.2f} {t_large:8.2f} {marginal[name]:20.2f} {1000 / marginal[name]:11.1f} "
+              f"{marginal_cpu[name]:15.2f}")
+    a, b, c = (marginal[n] for n in conditions)
+    ca, cb = (marginal_cpu[n] for n in list(conditions)[:2])
+    print(f"speed-up (b)/(a): {b / a:.2f}x per program (marginal wall time); CPU per program (b)/(a): {cb / ca:.2f}x; "
+          f"scaling 1 -> 2 workers (c)/(a): {c / a:.2f}x")
+    print("(CPU = this process, every thread, + each executor's whole sandbox process tree)")
+    _overhead(jobs[: args.overhead_programs], new[0], old[0], options)
+    print(_load())
+    for ex in new + old:
+        ex.close()
 
 
-def _self_cpu_s() -> float:
-    import resource
-
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
-
-
-def _children_cpu_s() -> float:
-    import resource
-
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
-class Timed:
-    """Wraps an executor: records (caller wall time, program CPU time) of every run."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.isolation = inner.isolation
-        self.samples: list[tuple[float, float]] = []
-
-    def run(self, source, stdin, limits):
-        t0 = time.perf_counter()
-        result = self.inner.run(source, stdin, limits)
-        self.samples.append((time.perf_counter() - t0, result.cpu_time_s))
-        return result
+def _overhead(jobs, new, old, options) -> None:
+    """Per-test harness overhead, one worker, executors alternated program by program."""
+    timed = {NEW: Timed(new), OLD: Timed(old)}
+    for problem, code, index in jobs:
+        for t in timed.values():
+            grade_program(problem, code, t, options, index)
+    for name, t in timed.items():
+        over = sorted(1000 * (w - c) for w, c in t.samples)
+        print(f"{name}: median harness overhead per test {statistics.median(over):.2f} ms (p90 "
+              f"{over[int(0.9 * len(over))]:.2f} ms), median test wall {statistics.median(1000 * w for w, _ in t.samples):.2f}"
+              f" ms, median program CPU {statistics.median(1000 * c for _, c in t.samples):.2f} ms "
+              f"({len(over)} tests)")
 
 
+# ------------------------------------------------------------------------------------------------------------- io
+def bench_io(args) -> None:
+    rng = random.Random(args.seed)
+    problem, code = heavy_io_problem(rng, args.io_tests)
+    options = GradingOptions(limits=Limits(cpu_time_s=20.0, wall_time_s=60.0, memory_mb=2048,
+                                           output_limit_bytes=8 << 20))
+    stdin_mb = sum(len(t.input) for t in problem.tests) / len(problem.tests) / 2**20
+    stdout_mb = sum(len(t.output) for t in problem.tests) / len(problem.tests) / 2**20
+    print(f"{len(problem.tests)} tests of {stdin_mb:.1f} MB stdin, {stdout_mb:.2f} MB stdout; one worker; {_load()}",
+          flush=True)
+    executors = {NEW: _executors(NEW, 1)[0], OLD: _executors(OLD, 1)[0]}
+    totals = {name: [0.0, 0.0, 0.0] for name in executors}  # all CPU, wall, program CPU
+    for r in range(args.rounds + 1):
+        for name, ex in executors.items():
+            c0, t0 = self_cpu_s() + tree_cpu_s(ex.sandbox_pid), time.perf_counter()
+            verdict = grade_program(problem, code, ex, options)
+            wall = time.perf_counter() - t0
+            cpu = self_cpu_s() + tree_cpu_s(ex.sandbox_pid) - c0
+            assert verdict.outcome is Outcome.ACCEPTED, verdict
+            if r:  # the first round warms up
+                for i, v in enumerate((cpu, wall, sum(t.cpu_time_s for t in verdict.tests))):
+                    totals[name][i] += v
+    print(f"{'executor':18} {'program CPU ms/test':>20} {'all CPU / program CPU':>22} {'wall / program CPU':>19}")
+    n = args.rounds * len(problem.tests)
+    for name, (cpu, wall, prog) in totals.items():
+        print(f"{name:18} {1000 * prog / n:20.1f} {cpu / prog:22.3f} {wall / prog:19.3f}")
+    print(f"(all CPU = this process, every thread, + the sandbox's whole process tree; {_load()})")
+    for ex in executors.values():
+        ex.close()
+
+
+# ------------------------------------------------------------------------------------------------------ executors
 def bench_executors(args) -> None:
-    from codegen_ray.execution.bubblewrap import ForkServerExecutor
     from codegen_ray.execution.subprocess_executor import SubprocessExecutor
 
     rng = random.Random(args.seed)
     runs = all_runs(build_problems(rng))
-    options = GradingOptions(limits=Limits(cpu_time_s=args.timeout, wall_time_s=2 * args.timeout + 1,
-                                           memory_mb=1024, output_limit_bytes=8 << 20))
-    fork, plain = Timed(ForkServerExecutor()), Timed(SubprocessExecutor())
-    fork.inner.start()
-    grade_test(runs[0][0], 0, runs[0][2], fork, options)  # warm both (not counted)
-    grade_test(runs[0][0], 0, runs[0][2], plain, options)
-    fork.samples.clear()
-    plain.samples.clear()
-    total = {"fork": 0.0, "plain": 0.0}
-    per_run = {"fork": [], "plain": []}
-    verdicts = {"fork": [], "plain": []}
-    # Load-independent view of the overhead: CPU burnt by the harness and the sandbox machinery per run (everything
-    # except the program's own CPU). Measured in separate passes so the two executors' CPU does not mix.
+    options = _options(args.timeout)
+    sides = {NEW: Timed(_executors(NEW, 1)[0]), OLD: Timed(_executors(OLD, 1)[0]),
+             "fresh subprocess": Timed(SubprocessExecutor())}
+    for t in sides.values():  # warm (not counted)
+        grade_test(runs[0][0], 0, runs[0][2], t, options)
+        t.samples.clear()
+    # Load-independent view: CPU burnt by the harness and the sandbox per run (everything but the program's CPU),
+    # in separate passes so the executors' CPU does not mix.
     infra = {}
-    sandbox = fork.inner.sandbox_pid
-    for name, ex in (("fork", fork), ("plain", plain)):
-        n_before = len(ex.samples)
-        c0 = _self_cpu_s() + (_tree_cpu_s(sandbox) if name == "fork" else _children_cpu_s())
+    for name, t in sides.items():
+        box = getattr(t.inner, "sandbox_pid", None)
+        before = self_cpu_s() + (tree_cpu_s(box) if box else children_cpu_s())
         for problem, index, code in runs[: args.cpu_runs]:
-            grade_test(problem, index, code, ex, options)
-        c1 = _self_cpu_s() + (_tree_cpu_s(sandbox) if name == "fork" else _children_cpu_s())
-        program = sum(c for _, c in ex.samples[n_before:])
-        infra[name] = 1000 * (c1 - c0 - program) / (len(ex.samples) - n_before)
-        del ex.samples[n_before:]
-    assert fork.inner.sandbox_pid == sandbox, "the sandbox restarted during the CPU pass"
-    for problem, index, code in runs:  # interleaved: both executors see the same load
-        for name, ex in (("fork", fork), ("plain", plain)):
+            grade_test(problem, index, code, t, options)
+        after = self_cpu_s() + (tree_cpu_s(box) if box else children_cpu_s())
+        infra[name] = 1000 * (after - before - sum(c for _, c in t.samples)) / len(t.samples)
+        t.samples.clear()
+    per_run = {name: [] for name in sides}
+    verdicts = {name: [] for name in sides}
+    for problem, index, code in runs:  # interleaved: every executor sees the same load
+        for name, t in sides.items():
             t0 = time.perf_counter()
-            verdicts[name].append(grade_test(problem, index, code, ex, options).outcome)
+            verdicts[name].append(grade_test(problem, index, code, t, options).outcome)
             per_run[name].append(time.perf_counter() - t0)
-            total[name] += per_run[name][-1]
-    fork.inner.close()
-    agree = sum(a == b for a, b in zip(verdicts["fork"], verdicts["plain"]))
-    outcomes = sorted({o.value for o in verdicts["fork"]})
-    counts = {o: sum(v.value == o for v in verdicts["fork"]) for o in outcomes}
-    print(f"runs: {len(runs)} program x test (outcomes: {counts}); CPU limit {args.timeout} s; "
-          f"{os.cpu_count()} cores; load average now {os.getloadavg()[0]:.2f}")
-    rows = []
-    for name, ex, label in (("fork", fork, "(a) bubblewrap fork server"), ("plain", plain, "(b) fresh subprocess")):
-        overhead = [1000 * (w - c) for w, c in ex.samples]
-        quick = [t for t, v in zip(per_run[name], verdicts[name]) if v.value != "time_limit"]
-        rows.append((label, len(runs) / total[name], len(quick) / sum(quick), statistics.median(overhead),
-                     statistics.quantiles(overhead, n=10)[-1], statistics.median(1000 * w for w, _ in ex.samples),
-                     infra[name]))
-    print(f"{'executor':30} {'runs/s':>7} {'runs/s w/o TLE':>15} {'median overhead ms':>19} {'p90 overhead ms':>16} "
-          f"{'median run ms':>14} {'harness+sandbox CPU ms/run':>27}")
-    for label, rps, rps_quick, med, p90, run_ms, cpu_ms in rows:
-        print(f"{label:30} {rps:7.1f} {rps_quick:15.1f} {med:19.2f} {p90:16.2f} {run_ms:14.2f} {cpu_ms:27.2f}")
-    print("(overhead = caller's wall time of executor.run minus the program's CPU time; it includes waiting for a "
-          "core when the machine is loaded. harness+sandbox CPU = CPU of everything but the program, per run.)")
-    print(f"speed-up (a)/(b): {rows[0][1] / rows[1][1]:.2f}x runs/s ({rows[0][2] / rows[1][2]:.2f}x without the "
-          f"time-limit runs); median overhead ratio (b)/(a): {rows[1][3] / rows[0][3]:.1f}x; harness+sandbox CPU "
-          f"ratio (b)/(a): {rows[1][6] / rows[0][6]:.1f}x")
-    print(f"verdict agreement: {agree}/{len(runs)} = {100 * agree / len(runs):.1f}%")
-    if agree != len(runs):
-        for (p, i, code), a, b in zip(runs, verdicts["fork"], verdicts["plain"]):
-            if a != b:
-                print("DISAGREE", p.question_id, i, a, b, code.splitlines()[0])
+    counts = {o.value: sum(v is o for v in verdicts[NEW]) for o in set(verdicts[NEW])}
+    print(f"runs: {len(runs)} program x test (outcomes: {dict(sorted(counts.items()))}); CPU limit {args.timeout} s; "
+          f"{os.cpu_count()} cores; {_load()}")
+    print(f"{'executor':18} {'runs/s':>7} {'runs/s w/o TLE':>15} {'median overhead ms':>19} {'median run ms':>14} "
+          f"{'harness+sandbox CPU ms/run':>27}")
+    for name, t in sides.items():
+        quick = [s for s, v in zip(per_run[name], verdicts[name]) if v is not Outcome.TIME_LIMIT]
+        over = statistics.median(1000 * (w - c) for w, c in t.samples)
+        print(f"{name:18} {len(runs) / sum(per_run[name]):7.1f} {len(quick) / sum(quick):15.1f} {over:19.2f} "
+              f"{statistics.median(1000 * w for w, _ in t.samples):14.2f} {infra[name]:27.2f}")
+    print("(one run = one test alone; overhead = caller's wall time minus the program's CPU time)")
+    bad = 0
+    for name in sides:
+        agree = sum(a == b for a, b in zip(verdicts[NEW], verdicts[name]))
+        print(f"verdict agreement {NEW} vs {name}: {agree}/{len(runs)}")
+        bad += len(runs) - agree
+    for t in sides.values():
+        getattr(t.inner, "close", lambda: None)()
+    if bad:
         raise SystemExit(1)
 
 
+# ----------------------------------------------------------------------------------------------------------- pool
 def _hog(stop) -> None:
     while not stop.is_set():
         pass
@@ -258,6 +250,11 @@ def bench_pool(args) -> None:
         return [(v.question_id, v.sample_index, v.outcome, tuple((t.index, t.outcome) for t in v.tests))
                 for v in verdicts]
 
+    (old,) = _executors(OLD, 1)
+    t0 = time.perf_counter()
+    reference = grade_serial(jobs, cfg, executor=old)
+    t_old = time.perf_counter() - t0
+    old.close()
     t0 = time.perf_counter()
     serial = grade_serial(jobs, cfg)
     t_serial = time.perf_counter() - t0
@@ -283,38 +280,41 @@ def bench_pool(args) -> None:
     finally:
         pool.shutdown()
         ray.shutdown()
-    outcomes = {}
-    for v in serial:
+    outcomes: dict[str, int] = {}
+    for v in reference:
         for t in v.tests:
             outcomes[t.outcome.value] = outcomes.get(t.outcome.value, 0) + 1
     print(f"{len(jobs)} programs, {n_runs} program x test runs (outcomes {outcomes}); isolation {isolation}; "
-          f"pool: {cfg.num_actors} actors x {cfg.cpus_per_actor} CPU; {cores} cores; CPU hogs: {cores}")
-    print(f"{'mode':28} {'seconds':>8} {'runs/s':>8}")
-    for label, secs in (("serial", t_serial), ("pool", t_pool), ("pool + CPU hog on every core", t_loaded)):
-        print(f"{label:28} {secs:8.1f} {n_runs / secs:8.1f}")
-    same_pool = key(pooled) == key(serial)
-    same_loaded = key(loaded) == key(serial)
-    print(f"identical verdicts: pool == serial: {same_pool}; pool under load == serial: {same_loaded}")
-    if not (same_pool and same_loaded):
-        for a, b, c in zip(key(serial), key(pooled), key(loaded)):
-            if not a == b == c:
-                print("DIFFER", a, b, c)
+          f"pool: {cfg.num_actors} actors x {cfg.cpus_per_actor} CPU; {cores} cores; CPU hogs: {cores}; {_load()}")
+    print(f"{'mode':36} {'seconds':>8} {'runs/s':>8}")
+    for label, secs in ((f"serial, {OLD}", t_old), (f"serial, {NEW}", t_serial), (f"pool, {NEW}", t_pool),
+                        ("pool + CPU hog on every core", t_loaded)):
+        print(f"{label:36} {secs:8.1f} {n_runs / secs:8.1f}")
+    same = {"serial": key(serial) == key(reference), "pool": key(pooled) == key(reference),
+            "pool under load": key(loaded) == key(reference)}
+    print("identical verdicts to efab7e1's executor (serial): " + "; ".join(f"{k}: {v}" for k, v in same.items()))
+    if not all(same.values()):
+        for a, b, c, d in zip(key(reference), key(serial), key(pooled), key(loaded)):
+            if not a == b == c == d:
+                print("DIFFER", a, b, c, d)
         raise SystemExit(1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["executors", "pool"], default="executors")
-    parser.add_argument("--timeout", type=float, default=1.0, help="CPU-time limit per run, seconds")
-    parser.add_argument("--runs", type=int, default=1000, help="pool mode: program x test runs (approximate)")
+    parser.add_argument("--mode", choices=["lcb", "io", "executors", "pool"], default="lcb")
+    parser.add_argument("--timeout", type=float, default=1.0, help="CPU-time limit per test, seconds")
+    parser.add_argument("--rounds", type=int, default=3, help="lcb, io: rounds of alternated measurements")
+    parser.add_argument("--small", type=int, default=100, help="lcb: programs in the small batch")
+    parser.add_argument("--large", type=int, default=300, help="lcb: programs in the large batch")
+    parser.add_argument("--overhead-programs", type=int, default=60, help="lcb: programs in the overhead pass")
+    parser.add_argument("--io-tests", type=int, default=3, help="io: tests per program")
+    parser.add_argument("--runs", type=int, default=1000, help="pool: program x test runs (approximate)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cpu-runs", type=int, default=100, help="executors mode: runs in the CPU-accounting pass")
+    parser.add_argument("--cpu-runs", type=int, default=100, help="executors: runs in the CPU-accounting pass")
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if args.mode == "executors":
-        bench_executors(args)
-    else:
-        bench_pool(args)
+    {"lcb": bench_lcb, "io": bench_io, "executors": bench_executors, "pool": bench_pool}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,290 @@
+"""The harness's side of one program in the bubblewrap fork server: one request, then one short exchange per test.
+
+A session sends the program (``Program.body()`` in a memfd, the prelude, the rlimits) to the fork server once. The
+program's monitor answers on the session's own channel with a test process that is already forked, limited and
+compiled (message ``R``: a socket to it and its pidfd). For each test the harness hands that process its three
+pipes (stdin, stdout, stderr) on that socket, which then carries the process's start message; it feeds stdin,
+reads stdout incrementally with a cap, and enforces the CPU-time limit (the process's CPU clock, read through its
+host pid) and the wall-clock backstop itself, killing through the pidfd. The monitor reports the exit status and
+rusage (``D``) once the test process and everything it left are gone, and forks the next test's process while the
+harness grades this one (unless the harness said the test was the session's last: ``L``).
+
+A sandbox failure (no answer, a closed channel, a monitor error) restarts the sandbox and retries the test once in
+a fresh session; a second failure is a HARNESS_ERROR, never a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import time
+from typing import TYPE_CHECKING, Optional
+
+from .base import Limits, RunResult
+from .common import RawRun, RunIO, classify, cpu_rlimit_seconds, harness_error, process_cpu_clock, tmp_size_bytes
+from .program import Program
+
+if TYPE_CHECKING:
+    from .bubblewrap import ForkServerExecutor
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 20.0  # a fresh sandbox may need to start first
+RESULT_GRACE_S = 5.0  # past the test's own wall limit before the sandbox is declared hung
+ATTEMPTS = 2
+MONITOR_EXIT_TIMEOUT_S = 10.0
+_NCPU = os.cpu_count() or 1
+_STATUS = struct.Struct("@i")
+_RUSAGE = struct.Struct("@18l")  # struct rusage on 64-bit Linux: ru_utime, ru_stime (timevals), then 14 longs
+_START = struct.Struct("<d")
+_PID_LINE = re.compile(rb"^Pid:\s*(\d+)", re.M)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing or cannot create the namespaces here."""
+
+
+class SandboxFailure(Exception):
+    """The sandbox (not the program) failed during a run."""
+
+
+def _host_pid(pidfd: int) -> int:
+    with open(f"/proc/self/fdinfo/{pidfd}", "rb") as fh:
+        match = _PID_LINE.search(fh.read())
+    if match is None:
+        raise SandboxFailure("the test process's pidfd names no process")
+    return int(match.group(1))
+
+
+class ForkServerSession:
+    """``run(stdin)`` per test of one program; holds the executor (one program at a time) until ``close()``."""
+
+    def __init__(self, executor: "ForkServerExecutor", program: Program, limits: Limits):
+        self._ex = executor
+        self._body = program.body().encode("utf-8", "surrogatepass")
+        self._request = json.dumps({
+            "prelude": program.prelude, "cpu_rlimit": cpu_rlimit_seconds(limits), "mem": limits.memory_mb << 20,
+            "fsize": limits.max_file_size_bytes, "nofile": limits.max_open_files, "nproc": limits.max_processes,
+            "tmp_bytes": tmp_size_bytes(limits)}).encode()
+        self.limits = limits
+        self._chan: Optional[socket.socket] = None
+        self._monitor = -1  # pidfd of the program's monitor: its exit means every process of the session is gone
+        self._held = True
+        executor.lock.acquire()
+
+    # ------------------------------------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "ForkServerSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._drop()
+        if self._held:
+            self._held = False
+            self._ex.lock.release()
+
+    def _drop(self) -> None:
+        if self._chan is not None:
+            self._chan.close()  # the monitor sees the end of the session and exits; its namespaces go with it
+            self._chan = None
+        if self._monitor >= 0:
+            # Synchronous: when a session is closed nothing of it runs any more (not even the test process the
+            # monitor had forked ahead for a test that never came), so the next program starts on a clean slate.
+            if not select.select([self._monitor], [], [], MONITOR_EXIT_TIMEOUT_S)[0]:
+                log.warning("a program's monitor did not exit within %.0f s of its session's end",
+                            MONITOR_EXIT_TIMEOUT_S)
+            os.close(self._monitor)
+            self._monitor = -1
+
+    def _open(self) -> socket.socket:
+        ctrl = self._ex.control_socket()
+        src_fd = os.memfd_create("solution.py", os.MFD_CLOEXEC)
+        chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            view = memoryview(self._body)
+            while view:
+                view = view[os.write(src_fd, view):]
+            try:
+                socket.send_fds(ctrl, [self._request], [src_fd, theirs.fileno()])
+            except OSError as exc:
+                raise SandboxFailure(f"sending the program: {exc}") from exc
+        except BaseException:
+            chan.close()
+            raise
+        finally:
+            os.close(src_fd)
+            theirs.close()
+        self._chan = chan
+        return chan
+
+    # ------------------------------------------------------------------------------------------------ tests
+    def run(self, stdin: str, last: bool = False) -> RunResult:
+        if not self._held:
+            raise RuntimeError("the session is closed")
+        data = stdin.encode("utf-8")
+        errors = []
+        t0 = time.monotonic()
+        for attempt in range(ATTEMPTS):
+            try:
+                self._ex.start()
+                return self._run_once(self._chan or self._open(), data, last)
+            except (SandboxFailure, SandboxUnavailable, OSError) as exc:
+                errors.append(f"attempt {attempt + 1}: {exc}")
+                self._ex.sandbox_failed(str(exc))  # kills the sandbox, and with it this session's monitor
+                self._drop()
+        return harness_error(self._ex.isolation, "; ".join(errors), time.monotonic() - t0)
+
+    def _next_process(self, chan: socket.socket) -> tuple[socket.socket, int]:
+        try:  # usually already waiting: forked while the previous test was being graded
+            msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
+                raise SandboxFailure("no test process from the program's monitor") from None
+            msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3)
+        if msg[:1] == b"R" and len(fds) == 3 and self._monitor < 0:
+            self._monitor = fds.pop()
+        if msg[:1] == b"R" and len(fds) == 2:
+            return socket.socket(fileno=fds[0]), fds[1]
+        for fd in fds:
+            os.close(fd)
+        if msg[:1] == b"E":
+            raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
+        raise SandboxFailure("the program's monitor went away (sandbox died?)" if not msg else f"bad message {msg!r}")
+
+    def _run_once(self, chan: socket.socket, stdin: bytes, last: bool) -> RunResult:
+        limits = self.limits
+        io = RunIO(stdin, limits.output_limit_bytes)
+        reported = False
+        proc, pidfd = None, -1
+        try:
+            proc, pidfd = self._next_process(chan)
+            if last:
+                chan.send(b"L")  # the monitor prepares no further test process
+            try:
+                socket.send_fds(proc, [b"T"], list(io.child_ends()))
+            except OSError as exc:
+                raise SandboxFailure(f"handing the test to its process: {exc}") from exc
+            t0 = time.monotonic()
+            io.close_child_ends()
+            proc.setblocking(False)
+            watch = _Watch(limits, pidfd, proc, t0)
+            wall, wait_status, usage = watch.until_reported(chan, io)
+            reported = True
+            if not io.drain(2.0):
+                raise SandboxFailure("the test's processes were killed but its stdout stayed open")
+        finally:
+            if not reported and pidfd >= 0:  # interrupted (a sandbox failure, Ctrl-C): it must not run on
+                try:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                except OSError:
+                    pass
+            if proc is not None:
+                proc.close()
+            if pidfd >= 0:
+                os.close(pidfd)
+            io.close()
+        status = watch.status
+        if status[:1] == b"H":
+            raise SandboxFailure(status[1:].decode("utf-8", "replace"))
+        if watch.startup is None:
+            tail = bytes(io.stderr_tail[-300:]).decode("utf-8", "replace").strip()
+            raise SandboxFailure(f"the test process failed before the program started: {tail}")
+        cpu = usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6  # ru_utime + ru_stime
+        raw = RawRun(wait_status=wait_status, cpu_time_s=cpu - watch.startup, wall_time_s=wall,
+                     peak_memory_kb=usage[4], killed=watch.killed,
+                     compile_error=status[1 + _START.size:2 + _START.size] == b"C", stdout=bytes(io.stdout),
+                     output_exceeded=io.output_exceeded, stderr_tail=bytes(io.stderr_tail))
+        return classify(raw, limits, self._ex.isolation)
+
+
+class _Watch:
+    """One test's limits, enforced from the harness: CPU time (the process's CPU clock, read through its host pid,
+    first when the program could have used its limit, then as the remaining CPU allows), the wall-clock backstop,
+    the output cap. Kills through the pidfd."""
+
+    def __init__(self, limits: Limits, pidfd: int, proc: socket.socket, t0: float):
+        self.limits, self.pidfd, self.proc, self.t0 = limits, pidfd, proc, t0
+        self.deadline = t0 + limits.wall_time_s
+        self.next_check = t0 + limits.cpu_time_s / _NCPU  # no earlier: it cannot have used its CPU limit yet
+        self.clock: Optional[int] = None
+        self.status = bytearray()  # what the test process said on its socket before the program started
+        self.killed: Optional[str] = None
+
+    @property
+    def startup(self) -> Optional[float]:
+        """The process's CPU time when the test started (its status message), None before it said so."""
+        if self.status[:1] == b"S" and len(self.status) >= 1 + _START.size:
+            return _START.unpack_from(self.status, 1)[0]
+        return None
+
+    def _read_status(self) -> None:
+        while True:
+            try:
+                data = self.proc.recv(4096)
+            except OSError:  # BlockingIOError: nothing (more) yet
+                return
+            if not data:
+                return
+            self.status += data
+
+    def _check(self, io: RunIO, now: float) -> None:
+        limits, reason = self.limits, None
+        if io.output_exceeded:
+            reason = "output"
+        elif now >= self.deadline:
+            reason = "wall"
+        elif now >= self.next_check:
+            if self.clock is None:
+                self.clock = process_cpu_clock(_host_pid(self.pidfd))
+            self._read_status()
+            try:
+                used = time.clock_gettime(self.clock) - (self.startup or 0.0)
+            except OSError:  # gone already: its exit is being reported
+                used = 0.0
+            if used > limits.cpu_time_s:
+                reason = "cpu"
+            else:
+                self.next_check = now + max((limits.cpu_time_s - used) / _NCPU, 0.002)
+        if reason is not None:
+            self.killed = reason
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def until_reported(self, chan: socket.socket, io: RunIO) -> tuple[float, int, tuple[int, ...]]:
+        """Pump the test's stdio and enforce its limits until the monitor reports the process gone. Returns (wall
+        seconds, wait status, rusage fields)."""
+        give_up = self.deadline + RESULT_GRACE_S
+        poller = select.poll()
+        poller.register(chan.fileno(), select.POLLIN)
+        io.register(poller)
+        while True:
+            now = time.monotonic()
+            if now >= give_up:
+                raise SandboxFailure("no result from the program's monitor within the wall limit + grace")
+            if self.killed is None:
+                self._check(io, now)
+            wake = give_up if self.killed is not None else min(self.next_check, self.deadline)
+            for fd, _ev in poller.poll(max(1, int((wake - now) * 1000) + 1)):
+                if fd == chan.fileno():
+                    msg = chan.recv(256)
+                    wall = time.monotonic() - self.t0
+                    if msg[:1] != b"D" or len(msg) != 1 + _STATUS.size + _RUSAGE.size:
+                        if msg[:1] == b"E":
+                            raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
+                        raise SandboxFailure("the program's monitor went away during a test (sandbox died?)")
+                    self._read_status()  # the process is gone: everything it wrote is there
+                    return wall, _STATUS.unpack_from(msg, 1)[0], _RUSAGE.unpack_from(msg, 1 + _STATUS.size)
+                if io.handles(fd):
+                    io.on_event(fd, poller)
+                    if io.output_exceeded and self.killed is None:
+                        self._check(io, time.monotonic())

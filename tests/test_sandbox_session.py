@@ -1,0 +1,224 @@
+"""Between the tests of one program (one fork-server session), nothing test i left is visible to test i+1.
+
+Each test runs a hostile "test 1" and a probing "test 2" of the same program in one session: a background process
+started by test 1 that tries to answer test 2, files planted in /tmp and /dev/shm, SysV and POSIX IPC objects,
+sockets, kernel keyrings, the pid counter and what pid 1 (the harness's monitor) did. After the session, no
+process of the run uid is left.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+
+import pytest
+
+from codegen_ray.execution.base import Limits, RunStatus
+from codegen_ray.execution.bubblewrap import ForkServerExecutor, bwrap_path
+from codegen_ray.execution.program import Program
+
+pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
+
+LIMITS = Limits(cpu_time_s=1.0, wall_time_s=3.0, memory_mb=256, output_limit_bytes=1 << 20)
+
+
+@pytest.fixture(scope="module")
+def executor():
+    ex = ForkServerExecutor()
+    ex.start()
+    yield ex
+    ex.close()
+
+
+def _uid_processes(uid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    if next(int(ln.split()[1]) for ln in fh if ln.startswith("Uid:")) == uid:
+                        found.append(int(entry))
+            except (OSError, StopIteration):
+                continue
+    return found
+
+
+def _two_tests(executor, source: str, first: str = "1\n", second: str = "2\n"):
+    """Run ``source`` on two inputs in one session; check nothing of the run uid survives; return both results."""
+    restarts = executor.restarts
+    with executor.session(Program(textwrap.dedent(source)), LIMITS) as session:
+        r1 = session.run(first)
+        r2 = session.run(second)
+    deadline = time.monotonic() + 2.0
+    while _uid_processes(executor.run_uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _uid_processes(executor.run_uid) == []
+    assert executor.restarts == restarts, "the sandbox had to be restarted"
+    for r in (r1, r2):
+        assert r.status is not RunStatus.HARNESS_ERROR, r.detail
+    return r1, r2
+
+
+def test_background_process_from_test_1_cannot_answer_test_2(executor):
+    # test 1 leaves a daemon that writes test 2's expected answer into every other process's stdout and into /tmp;
+    # test 2 prints nothing of its own and waits for help
+    r1, r2 = _two_tests(executor, """
+        import os, sys, time
+        if input() == "1":
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    me = os.getpid()
+                    end = time.time() + 2.5
+                    while time.time() < end:
+                        try:
+                            with open("/tmp/answer", "w") as fh:
+                                fh.write("ANSWER-2\\n")
+                        except OSError:
+                            pass
+                        for p in os.listdir("/proc"):
+                            if p.isdigit() and int(p) != me:
+                                try:
+                                    with open(f"/proc/{p}/fd/1", "w") as out:
+                                        out.write("ANSWER-2\\n")
+                                except OSError:
+                                    pass
+                        time.sleep(0.01)
+                os._exit(0)
+            time.sleep(0.2)  # the daemon is running when test 1 ends
+            print("answer-1")
+        else:
+            time.sleep(0.5)
+            print(open("/tmp/answer").read() if os.path.exists("/tmp/answer") else "nothing")
+    """)
+    assert (r1.status, r1.stdout) == (RunStatus.EXITED, "answer-1\n")
+    assert (r2.status, r2.stdout) == (RunStatus.EXITED, "nothing\n")
+
+
+def test_files_planted_in_tmp_and_dev_shm_are_gone(executor):
+    r1, r2 = _two_tests(executor, """
+        import os
+        if input() == "1":
+            os.makedirs("/tmp/deep/er", exist_ok=True)
+            for path in ("/tmp/plant", "/tmp/.hidden", "/tmp/deep/er/plant", "/dev/shm/plant", "plant-in-cwd"):
+                with open(path, "w") as fh:
+                    fh.write("for test 2")
+            os.mkfifo("/tmp/fifo")
+            print("planted")
+        else:
+            print(os.getcwd(), sorted(os.listdir("/tmp")), sorted(os.listdir("/dev/shm")), os.statvfs("/tmp").f_ffree)
+    """)
+    assert r1.stdout == "planted\n"
+    cwd, rest = r2.stdout.split(" ", 1)
+    assert cwd == "/tmp" and rest.startswith("[] [] ")
+    _, fresh = _two_tests(executor, "import os\ninput()\nprint(os.statvfs('/tmp').f_ffree)")
+    assert rest.split()[-1] == fresh.stdout.split()[-1]  # a fresh tmpfs: no inode used
+
+
+def test_shared_memory_and_message_queues_are_gone(executor):
+    r1, r2 = _two_tests(executor, """
+        import ctypes, ctypes.util, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        rt = ctypes.CDLL(ctypes.util.find_library("rt") or "librt.so.1", use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        IPC_CREAT, KEY = 0o1000, 0x4347
+        if input() == "1":
+            shm = libc.shmget(KEY, 4096, IPC_CREAT | 0o666)
+            if shm >= 0:
+                ctypes.memmove(libc.shmat(shm, None, 0), b"ANSWER-2", 8)
+            sem = libc.semget(KEY, 1, IPC_CREAT | 0o666)
+            msg = libc.msgget(KEY, IPC_CREAT | 0o666)
+            mq = rt.mq_open(b"/cgr-answer", os.O_CREAT | os.O_RDWR, 0o666, None)
+            os.write(os.open("/dev/shm/cgr-answer", os.O_CREAT | os.O_RDWR, 0o666), b"ANSWER-2")  # shm_open
+            print(shm >= 0, sem >= 0, msg >= 0, mq >= 0)
+        else:
+            found = [libc.shmget(KEY, 0, 0) >= 0, libc.semget(KEY, 0, 0) >= 0, libc.msgget(KEY, 0) >= 0,
+                     rt.mq_open(b"/cgr-answer", os.O_RDONLY) >= 0, os.path.exists("/dev/shm/cgr-answer")]
+            tables = [len(open(f"/proc/sysvipc/{t}").read().splitlines()) - 1 for t in ("shm", "sem", "msg")]
+            print(found, tables)
+    """)
+    assert r1.stdout == "True True True True\n", r1  # test 1 did create them
+    assert r2.stdout == "[False, False, False, False, False] [0, 0, 0]\n", r2.stderr_tail
+
+
+def test_pid_counter_restarts_and_pid_1_is_opaque(executor):
+    r1, r2 = _two_tests(executor, """
+        import os
+        if input() == "1":
+            for _ in range(50):
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(7)
+                os.waitpid(pid, 0)
+        procs = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        try:
+            stat = open("/proc/1/stat").read()
+        except OSError as exc:
+            stat = type(exc).__name__
+        print(os.getpid(), os.getppid(), procs, stat)
+    """)
+    assert r1.stdout == "2 1 [1, 2] PermissionError\n"
+    assert r2.stdout == r1.stdout
+
+
+def test_kernel_keyrings_are_refused(executor):
+    source = """
+        import ctypes, os, platform
+        libc = ctypes.CDLL(None, use_errno=True)
+        add_key, keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
+        if input() == "1":
+            rc = libc.syscall(add_key, b"user", b"cgr", b"ANSWER-2", 8, ctypes.c_int(-4))  # the user keyring
+        else:
+            rc = libc.syscall(keyctl, 10, ctypes.c_int(-4), b"user", b"cgr", 0)  # KEYCTL_SEARCH
+        print(rc, os.strerror(ctypes.get_errno()))
+    """
+    r1, r2 = _two_tests(executor, source)
+    assert r1.stdout == r2.stdout == "-1 Function not implemented\n"  # ENOSYS from the seccomp filter
+    _, other_program = _two_tests(executor, textwrap.dedent(source) + "# another program\n")
+    assert other_program.stdout == "-1 Function not implemented\n"
+
+
+def test_no_socket_survives_a_test(executor):
+    r1, r2 = _two_tests(executor, """
+        import os, socket, time
+        if input() == "1":
+            made = []
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.bind("\\0cgr-answer")
+                s.listen(1)
+                made.append("unix")
+            except OSError as exc:
+                made.append(type(exc).__name__)
+            try:
+                t = socket.socket()
+                t.bind(("0.0.0.0", 4242))
+                t.listen(1)
+                c = socket.create_connection(("127.0.0.1", 4242), timeout=0.5)
+                made.append("tcp")
+            except OSError as exc:
+                made.append(type(exc).__name__)
+            if os.fork() == 0:  # keeps them open after the test's process exits
+                time.sleep(10)
+            print(made)
+        else:
+            try:
+                socket.socket(socket.AF_UNIX).connect("\\0cgr-answer")
+                print("connected")
+            except OSError as exc:
+                print(type(exc).__name__)
+            print(sum(len(open(f"/proc/net/{t}").read().splitlines()) - 1 for t in ("tcp", "tcp6", "unix", "udp")))
+    """)
+    assert r1.stdout.startswith("['unix', "), r1.stderr_tail
+    _, fresh = _two_tests(executor, "input()\nprint(sum(len(open(f'/proc/net/{t}').read().splitlines()) - 1 "
+                                    "for t in ('tcp', 'tcp6', 'unix', 'udp')))")
+    assert r2.stdout == "ConnectionRefusedError\n" + fresh.stdout  # only the harness's own socket pairs
+
+
+def test_many_tests_in_one_session_stay_fast_and_correct(executor):
+    """A session is one request: a program on 50 inputs gets 50 correct, independent answers."""
+    with executor.session(Program("import sys\nn = int(input())\nprint(n * n)\nsys.exit(n % 3)"), LIMITS) as session:
+        results = [session.run(f"{n}\n") for n in range(50)]
+    assert [(r.stdout, r.exit_code) for r in results] == [(f"{n * n}\n", n % 3) for n in range(50)]
+    assert all(r.cpu_time_s < LIMITS.cpu_time_s for r in results)
