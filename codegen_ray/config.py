@@ -36,7 +36,7 @@ RESERVED_VARIANT_NAMES = frozenset({BASE_CHECKPOINT_NAME})
 # --------------------------------------------------------------------------------------------------------- sections
 @dataclass
 class ModelConfig:
-    """Base model. ``builtin:tiny-qwen2`` is built once (seeded) into ``cache_dir`` and loaded from disk."""
+    """Base model. ``builtin:tiny-qwen2`` (shipped, pretrained) is copied once into ``cache_dir``, then loaded."""
 
     name_or_path: str = BUILTIN_TINY_MODEL
     revision: Optional[str] = None

@@ -1,5 +1,6 @@
 """Builtin assets of the embedded default: two instruction datasets and the mini benchmark (files shipped in
-``codegen_ray/assets/data/``), and the tiny model builder (``tiny_model.py``).
+``codegen_ray/assets/data/``), and the builtin base model: pretrained by ``pretrain.py``, shipped in ``tiny_model/``,
+copied into the cache by ``tiny_model.py``.
 
 No heavy imports here: resolving a builtin path must stay cheap for config validation.
 """
