@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..train.tokenize import TokenizedExample, collate
 from .families import FAMILIES, Task
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "tiny_model"
@@ -253,7 +254,7 @@ def init_model(tokenizer, seed: int, shape: dict | None = None):
     return model
 
 
-def encode_rows(tokenizer, rows: Sequence[CorpusRow], max_len: int) -> list[tuple[list[int], list[int]]]:
+def encode_rows(tokenizer, rows: Sequence[CorpusRow], max_len: int) -> list[TokenizedExample]:
     """``(input_ids, labels)`` per row: loss on the whole plain file, on the answer and ``<|im_end|>`` of a chat row."""
     eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -266,7 +267,7 @@ def encode_rows(tokenizer, rows: Sequence[CorpusRow], max_len: int) -> list[tupl
         else:
             ids = tokenizer(r.answer, add_special_tokens=False)["input_ids"] + [eot]
             labels = list(ids)
-        out.append((ids[:max_len], labels[:max_len]))
+        out.append(TokenizedExample(tuple(ids[:max_len]), tuple(labels[:max_len]), r.family))
     return out
 
 
@@ -281,11 +282,11 @@ def make_batches(encoded, batch_tokens: int, seed: int, epochs: int) -> list[lis
         # sort within windows of 256 rows by length so padding is small, then shuffle the batches
         epoch: list[list[int]] = []
         for w in range(0, len(order), 256):
-            window = sorted(order[w:w + 256], key=lambda i: len(encoded[i][0]))
+            window = sorted(order[w:w + 256], key=lambda i: len(encoded[i].input_ids))
             cur: list[int] = []
             width = 0
             for i in window:
-                n = len(encoded[i][0])
+                n = len(encoded[i].input_ids)
                 if cur and max(width, n) * (len(cur) + 1) > batch_tokens:
                     epoch.append(cur)
                     cur, width = [], 0
@@ -296,21 +297,6 @@ def make_batches(encoded, batch_tokens: int, seed: int, epochs: int) -> list[lis
         perm = torch.randperm(len(epoch), generator=gen).tolist()
         batches += [epoch[i] for i in perm]
     return batches
-
-
-def collate(encoded, idx: Sequence[int], pad_id: int):
-    import torch
-
-    width = max(len(encoded[i][0]) for i in idx)
-    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(idx), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for row, i in enumerate(idx):
-        x, y = encoded[i]
-        ids[row, :len(x)] = torch.tensor(x)
-        labels[row, :len(y)] = torch.tensor(y)
-        mask[row, :len(x)] = 1
-    return ids, mask, labels
 
 
 def train(model, encoded, settings: PretrainSettings, pad_id: int, log=print) -> dict:
@@ -339,8 +325,7 @@ def train(model, encoded, settings: PretrainSettings, pad_id: int, log=print) ->
     for step, idx in enumerate(batches):
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
-        ids, mask, labels = collate(encoded, idx, pad_id)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss = model(**collate([encoded[i] for i in idx], pad_id)).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -376,7 +361,7 @@ def build(out_dir: Path, settings: PretrainSettings = PretrainSettings(), log=pr
             raise RuntimeError(f"{len(hits)} corpus rows share a 13-gram with the benchmark, first: {hits[:5]}")
         tokenizer = build_tokenizer(tokenizer_texts(rows))
         encoded = encode_rows(tokenizer, rows, settings.max_len)
-        log(f"tokens: {sum(len(x) for x, _ in encoded)}")
+        log(f"tokens: {sum(len(x.input_ids) for x in encoded)}")
         model = init_model(tokenizer, settings.init_seed)
         stats = train(model, encoded, settings, tokenizer.convert_tokens_to_ids("<|endoftext|>"), log)
     finally:
