@@ -424,7 +424,9 @@ def ray_runtime(cfg: SweepConfig, verbose: bool) -> Iterator[None]:
     if cfg.ray.address:
         kwargs["address"] = cfg.ray.address
     else:
-        kwargs["num_cpus"] = cfg.ray.num_cpus
+        # A private Ray of our own, always: a bare ray.init() first looks for a running (or long dead) cluster via
+        # RAY_ADDRESS and <ray temp dir>/ray_current_cluster, and then refuses num_cpus.
+        kwargs.update(address="local", num_cpus=cfg.ray.num_cpus)
     try:
         ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as err:
