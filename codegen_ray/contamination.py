@@ -190,7 +190,7 @@ def drop_indices(items: Sequence[T], indices: Collection[int]) -> list[T]:
 
 def write_contamination_jsonl(path: str | Path, report: ContaminationReport) -> Path:
     """The artifact listing every hit, one JSON object per line (sorted; written atomically)."""
-    from .report import atomic_write_text
+    from .fileio import atomic_write_text
 
     lines = [
         json.dumps(

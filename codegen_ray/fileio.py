@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 
-def _file_mode() -> int:
+def file_mode() -> int:
     """Mode of a normally created file (0o666 minus the umask); mkstemp's 0o600 would hide results from others."""
     umask = os.umask(0)
     os.umask(umask)
@@ -24,7 +24,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode())
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:

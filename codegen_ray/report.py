@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping, Optional, Sequence
 
 from .contamination import ContaminationSummary
-from .fileio import _file_mode, atomic_write_text  # atomic_write_text is re-exported
+from .fileio import atomic_write_text, file_mode  # atomic_write_text is re-exported
 from .stats import Interval, PairedTest, format_p, holm_adjust, mcnemar_exact, paired_bootstrap, wilson_interval
 from .types import BASE_CHECKPOINT_NAME, Problem
 
@@ -665,7 +665,7 @@ def _save(fig: Any, path: Path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-        os.chmod(tmp, _file_mode())
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -129,10 +129,7 @@ def test_builtin_source_path():
     assert dataset.BUILTIN_SOURCES["builtin:atcoder-mini"].name == "atcoder_mini.jsonl"
 
 
-def test_builtin_atcoder_mini_loads_when_present():
-    path = dataset.BUILTIN_SOURCES["builtin:atcoder-mini"]
-    if not path.is_file():
-        pytest.skip("builtin data file not written yet (assets helper)")
+def test_builtin_atcoder_mini_loads():
     problems = load_problems(BenchmarkConfig())
     assert problems and ids(problems) == sorted(ids(problems))
 

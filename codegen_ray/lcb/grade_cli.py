@@ -23,7 +23,7 @@ from ..types import Outcome, Problem, ProgramVerdict
 from .compat import write_eval_all
 from .dataset import iter_records, load_problems_file
 from .extraction import extract_code
-from .grading import GradingOptions, grade_program
+from .grading import GradingOptions
 from .metrics import PassAtKTable, counts_from_verdicts, pass_at_k_table
 
 
@@ -140,18 +140,14 @@ def grade_jobs(
     pool's rules (``codegen_ray.execution.pool``) when ``exec_cfg`` is given."""
     if not executors:
         raise ValueError("at least one executor is needed")
-    grade_one: Callable[..., ProgramVerdict]
     needs_rerun: Callable[[ProgramVerdict], bool] = lambda v: False  # noqa: E731
-    try:
-        from ..execution.pool import grade_job, needs_serial_rerun
-    except ImportError:  # execution pool not installed: plain grading
-        def grade_one(problem, code, index, executor):
-            return grade_program(problem, code, executor, options, sample_index=index)
-    else:
-        def grade_one(problem, code, index, executor):
-            return grade_job(problem, code, index, executor, options)
-        if exec_cfg is not None:
-            needs_rerun = lambda v: needs_serial_rerun(v, exec_cfg)  # noqa: E731
+    from ..execution.pool import grade_job, needs_serial_rerun
+
+    def grade_one(problem, code, index, executor):
+        return grade_job(problem, code, index, executor, options)
+
+    if exec_cfg is not None:
+        needs_rerun = lambda v: needs_serial_rerun(v, exec_cfg)  # noqa: E731
 
     pool: "queue.Queue[Executor]" = queue.Queue()
     for ex in executors:
