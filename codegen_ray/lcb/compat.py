@@ -143,8 +143,3 @@ def write_eval_all(
 ) -> Path:
     """Write lcb_runner's ``_eval_all.json`` shape atomically (see :func:`eval_all_records`); returns the path."""
     return write_json_atomic(path, eval_all_records(problems, output_lists, code_lists, verdicts))
-
-
-def lcb_graded_codes(verdict: ProgramVerdict) -> list[int | bool]:
-    """lcb_runner's per-test result list for one program (``True`` / -2 / -3 / -4 / -1), as in its ``_eval.json``."""
-    return [t.outcome.lcb_code for t in verdict.tests]
