@@ -35,7 +35,8 @@ def _grade_parser(sub) -> None:
     p.add_argument("--samples", type=Path, required=True, help='JSONL of {"question_id", "code_list"|"output_list"}')
     p.add_argument("--output", type=Path, required=True, help="where to write the _eval_all.json-shaped file")
     p.add_argument("--timeout", type=float, default=None, help="CPU seconds per test (default: execution.timeout_s)")
-    p.add_argument("--workers", type=int, default=None, help="parallel executors (default: CPU count)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel executors (default: every core this process may run on)")
     p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
 
 
@@ -136,7 +137,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         if args.timeout <= 0:
             raise UserError("--timeout must be > 0")
         exec_cfg = dataclasses.replace(exec_cfg, timeout_s=args.timeout)
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    workers = args.workers if args.workers is not None else len(os.sched_getaffinity(0))
     if workers <= 0:
         raise UserError("--workers must be > 0")
     report = grade_samples(args.problems, args.samples, args.output, exec_cfg, workers)

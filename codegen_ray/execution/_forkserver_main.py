@@ -215,9 +215,12 @@ def _child(req, sock, ns, compiled):
     return code, ns[0], ns[2], ns[3]
 
 
+_HAS_DEV_SHM = os.path.isdir("/dev/shm")
+
+
 def _fresh_tmp(opts, remount):
     for target in (b"/tmp", b"/dev/shm"):
-        if target == b"/dev/shm" and not os.path.isdir("/dev/shm"):
+        if target == b"/dev/shm" and not _HAS_DEV_SHM:
             continue
         if remount:
             _check(_libc.umount2(target, MNT_DETACH), "umount " + target.decode())
