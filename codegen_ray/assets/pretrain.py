@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..train.tokenize import TokenizedExample, collate
-from .families import FAMILIES, Task
+from .families import FAMILIES, FAMILY_BY_NAME, Task
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "tiny_model"
 MANIFEST = "manifest.json"
@@ -141,10 +141,7 @@ def build_corpus(settings: PretrainSettings) -> list[CorpusRow]:
                             deep_answer, diverse_answer)
 
     rng = random.Random(settings.corpus_seed)
-    by_name = {}
-    for fam in FAMILIES:
-        by_name.setdefault(fam(random.Random(0)).family, fam)
-    unknown = sorted(set(CHAT_FAMILIES) - set(by_name))
+    unknown = sorted(set(CHAT_FAMILIES) - set(FAMILY_BY_NAME))
     if unknown:
         raise ValueError(f"CHAT_FAMILIES names unknown families: {unknown}")
     intros = tuple(i for i in TRAIN_INPUT_INTROS if i != ATCODER_INPUT_INTRO)
