@@ -174,9 +174,10 @@ def contaminated_rows(rows: Sequence[CorpusRow], n: int = 13) -> list[tuple[str,
     (the project's contamination check); the build refuses a corpus with any."""
     from ..contamination import TrainingRowText, find_contamination
 
-    bench = Path(__file__).resolve().parent / "data" / "atcoder_mini.jsonl"
+    from . import BUILTIN_BENCHMARK_PATH
+
     statements = {}
-    for line in bench.read_text(encoding="utf-8").splitlines():
+    for line in BUILTIN_BENCHMARK_PATH.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
             statements[record["question_id"]] = record["question_content"]
