@@ -387,13 +387,6 @@ class SweepConfig:
         walk("", self.to_dict())
         return flat
 
-    def hash(self, sections: tuple[str, ...] | None = None) -> str:
-        """Stable short hash of the resolved config (or some sections of it): keys results on disk."""
-        data = self.to_dict()
-        if sections is not None:
-            data = {k: data[k] for k in sections}
-        return stable_hash(data)
-
     def training_for(self, variant: VariantConfig) -> TrainingConfig:
         """The training hyperparameters a variant actually uses (shared ones plus allowed overrides)."""
         return dataclasses.replace(self.training, **variant.overrides)

@@ -18,11 +18,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Iterable, Mapping, Sequence
 
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
-
-T = TypeVar("T")
 
 
 def normalise(text: str) -> list[str]:
@@ -52,8 +50,8 @@ def text_of(value: Any) -> str:
 
 @dataclass(frozen=True)
 class TrainingRowText:
-    """One training row as text. ``index`` is the row's position in its variant's row list (what
-    :func:`filter_rows` drops)."""
+    """One training row as text. ``index`` is the row's position in its variant's row list
+    (:meth:`ContaminationReport.flagged_indices` returns these; the sweep drops flagged rows by their source)."""
 
     variant: str
     index: int
@@ -175,17 +173,6 @@ def find_contamination(
             hits.append(ContaminationHit(row.variant, row.index, qids[qi], " ".join(first_gram[qi]), counts[qi]))
     hits.sort(key=lambda h: (h.variant, h.row_index, h.question_id))
     return ContaminationReport(ngram=n, statements=len(qids), rows_checked=dict(rows_checked), hits=tuple(hits))
-
-
-def filter_rows(items: Sequence[T], report: ContaminationReport, variant: str) -> list[T]:
-    """``items`` (one variant's rows, in the order their ``TrainingRowText.index`` refers to) without the rows the
-    report flagged for ``variant``."""
-    return drop_indices(items, report.flagged_indices(variant))
-
-
-def drop_indices(items: Sequence[T], indices: Collection[int]) -> list[T]:
-    drop = set(indices)
-    return [item for i, item in enumerate(items) if i not in drop]
 
 
 def write_contamination_jsonl(path: str | Path, report: ContaminationReport) -> Path:

@@ -8,7 +8,6 @@ import pytest
 
 from codegen_ray.contamination import (
     TrainingRowText,
-    filter_rows,
     find_contamination,
     normalise,
     text_of,
@@ -83,16 +82,16 @@ def test_counts_per_variant_and_several_problems():
     assert s.to_dict()["rows_flagged"] == {"deep": 2, "diverse": 1}
 
 
-def test_filter_rows_drops_flagged_rows_of_that_variant_only():
+def test_flagged_indices_are_the_flagged_rows_of_that_variant_only():
     statements = {"q1": STATEMENT}
     deep = ["clean a", _copy(0, 20), "clean b", _copy(10, 15)]
     diverse = [_copy(0, 20), "clean"]
     rows = [TrainingRowText("deep", i, t) for i, t in enumerate(deep)]
     rows += [TrainingRowText("diverse", i, t) for i, t in enumerate(diverse)]
     rep = find_contamination(rows, statements, n=13)
-    assert filter_rows(deep, rep, "deep") == ["clean a", "clean b"]
-    assert filter_rows(diverse, rep, "diverse") == ["clean"]
-    assert filter_rows(["a", "b"], rep, "unknown") == ["a", "b"]
+    assert rep.flagged_indices("deep") == frozenset({1, 3})
+    assert rep.flagged_indices("diverse") == frozenset({0})
+    assert rep.flagged_indices("unknown") == frozenset()
 
 
 def test_text_of_chat_rows():

@@ -26,8 +26,6 @@ from codegen_ray.report import (
     format_table,
     load_summary,
     render_report_md,
-    result_from_dict,
-    result_to_dict,
     split_by_date,
     write_summary_json,
 )
@@ -356,10 +354,3 @@ def test_format_table_with_a_split_leads_with_report_pass1():
     plain = format_table([base(sel[:2]), result("deep", 10, sel[:10])], {})
     assert "report" not in plain and plain.splitlines()[0].split()[6] == "Pass@1"
     assert result("deep", 10, sel[:10]).headline_pass1 == pytest.approx(10 / 41)
-
-
-def test_result_dict_round_trip():
-    split = SelectionSplit(frozenset(QIDS[:20]), frozenset(QIDS[20:]), "d")
-    for r in apply_split([result("deep", 10, QIDS[:7], val_loss=1.25), base(QIDS[:2]), failed("deep", 20)], split):
-        d = json.loads(json.dumps(result_to_dict(r, 0.05, split)))
-        assert result_from_dict(d) == r

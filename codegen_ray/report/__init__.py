@@ -33,7 +33,7 @@ from .plots import LOSS_PLOT, MATRIX_PLOT, PASS1_PLOT, plot_losses, plot_pass1, 
 from .results import (CheckpointResult, EvalStatus, SelectionSplit, SweepReportInput, TrainingCurve, apply_split,
                       choose_best, choose_best_overall, split_by_date)
 from .summary import (SUMMARY_JSON, SUMMARY_SCHEMA, VOLATILE_KEY, build_summary, dumps_summary, load_summary,
-                      result_from_dict, result_to_dict, write_summary_json)
+                      result_to_dict, write_summary_json)
 from .table import format_table
 
 __all__ = [
@@ -41,6 +41,6 @@ __all__ = [
     "CheckpointResult", "Comparison", "EvalStatus", "ReportFiles", "SelectionSplit", "SweepAnalysis",
     "SweepReportInput", "TrainingCurve", "analyse", "apply_split", "build_summary", "choose_best",
     "choose_best_overall", "compare", "dumps_summary", "format_table", "load_summary", "plot_losses", "plot_pass1",
-    "plot_solved_matrix", "render_report_md", "result_from_dict", "result_to_dict", "split_by_date",
+    "plot_solved_matrix", "render_report_md", "result_to_dict", "split_by_date",
     "write_plots", "write_report", "write_report_md", "write_summary_json",
 ]

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Optional
 from ..fileio import atomic_write_text
 from ..stats import Interval
 from .comparisons import Comparison, SweepAnalysis, analyse
-from .results import CheckpointResult, EvalStatus, SelectionSplit, SweepReportInput
+from .results import CheckpointResult, SelectionSplit, SweepReportInput
 
 SUMMARY_SCHEMA = "codegen_ray.summary/1"
 VOLATILE_KEY = "volatile"  # timestamps and durations: the only part of summary.json that differs between equal runs
@@ -56,29 +56,6 @@ def result_to_dict(r: CheckpointResult, alpha: float, split: Optional[SelectionS
         d["selection_pass1_wilson"] = _interval(r.wilson(alpha, split.selection_ids))
         d["report_pass1_wilson"] = _interval(r.wilson(alpha, split.report_ids))
     return d
-
-
-def result_from_dict(d: Mapping[str, Any]) -> CheckpointResult:
-    """Inverse of :func:`result_to_dict` (derived fields such as intervals and ``key`` are ignored): lets the
-    sweep keep finished evaluations as JSON and rebuild the records on resume."""
-    return CheckpointResult(
-        variant=d["variant"],
-        checkpoint=d["checkpoint"],
-        step=int(d["step"]),
-        epoch=int(d["epoch"]),
-        val_loss=d.get("val_loss"),
-        train_loss=d.get("train_loss"),
-        pass_at={int(k): float(v) for k, v in (d.get("pass_at") or {}).items()},
-        solved=int(d.get("solved") or 0),
-        total=int(d.get("total") or 0),
-        per_problem={str(q): float(v) for q, v in (d.get("per_problem") or {}).items()},
-        status=EvalStatus(d.get("status", "ok")),
-        failure=d.get("failure"),
-        backend=d.get("backend", ""),
-        isolation=d.get("isolation", ""),
-        selection_pass1=d.get("selection_pass1"),
-        report_pass1=d.get("report_pass1"),
-    )
 
 
 def _comparison_to_dict(c: Comparison) -> dict[str, Any]:
