@@ -21,12 +21,10 @@ from typing import Any, Literal, Optional, Union
 
 import yaml
 
+from .builtin import BUILTIN_BENCHMARK, BUILTIN_TINY_MODEL
 from .errors import ConfigError
 from .types import BASE_CHECKPOINT_NAME
 
-BUILTIN_TINY_MODEL = "builtin:tiny-qwen2"
-BUILTIN_BENCHMARK = "builtin:atcoder-mini"
-BUILTIN_DATA_PREFIX = "builtin:"  # builtin:deep / builtin:diverse → shipped JSONL files
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "configs" / "default.yaml"
 # Variant names the sweep uses itself: "base" is the base model's key (its results, its generations file, its MLflow
 # run); a variant of that name would be taken for the base model and silently left out of best-checkpoint selection.

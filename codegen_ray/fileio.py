@@ -1,10 +1,15 @@
-"""Atomic file writes: readers (and reruns after a crash) see the old file or the new one, never a partial one."""
+"""Files: atomic writes (readers, and reruns after a crash, see the old file or the new one, never a partial one) and
+JSONL reading that names the file and line of any bad record."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import DataError
 
 
 def file_mode() -> int:
@@ -33,3 +38,34 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             pass
         raise
     return path
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line_number, record)`` for every non-blank line; malformed JSON → DataError naming file and line."""
+    try:
+        f = open(path, "rb")
+    except OSError as err:
+        raise DataError(str(path), f"cannot read: {err}") from None
+    with f:
+        lineno = 0
+        while True:
+            try:
+                raw = f.readline()
+            except OSError as err:
+                raise DataError(str(path), f"cannot read: {err.strerror or err}", lineno + 1) from None
+            if not raw:
+                break
+            lineno += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(str(path), f"not valid UTF-8 ({err.reason} at byte {err.start})", lineno) from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(str(path), f"malformed JSON: {err.msg}", lineno) from None
+            if not isinstance(record, dict):
+                raise DataError(str(path), f"expected a JSON object, got {type(record).__name__}", lineno)
+            yield lineno, record

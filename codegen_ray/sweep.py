@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .config import BUILTIN_TINY_MODEL, GenerationConfig, SweepConfig, stable_hash
+from .builtin import BUILTIN_TINY_MODEL
+from .config import GenerationConfig, SweepConfig, stable_hash
 from .errors import ConfigError, UserError
 from .types import BASE_CHECKPOINT_NAME, CheckpointRef, Problem, SamplingSettings, checkpoint_dir_name
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from codegen_ray.errors import DataError
+from codegen_ray.fileio import iter_jsonl
 from codegen_ray.generation.base import GeneratedSample, SampleBackendMixin
 from codegen_ray.types import BASE_CHECKPOINT_NAME, CheckpointRef, Completion, Prompt, SamplingSettings
 
@@ -67,14 +68,12 @@ class ReplayTable:
     @classmethod
     def read(cls, path: str | Path) -> "ReplayTable":
         """Parse and validate ``path``; a malformed row is a DataError naming the file and line."""
-        from codegen_ray.lcb.dataset import iter_records
-
         path = Path(path)
         if not path.is_file():
             raise DataError(str(path), "no such replay file" if not path.exists() else "not a file")
         rows: dict[tuple[str, int, str], tuple[str, ...]] = {}
         lines: dict[tuple[str, int, str], int] = {}
-        for lineno, obj in iter_records(path):
+        for lineno, obj in iter_jsonl(path):
             for name in REQUIRED_FIELDS:
                 if name not in obj:
                     raise DataError(str(path), f"missing field {name!r} (a row holds {', '.join(REQUIRED_FIELDS)})",

@@ -7,20 +7,21 @@ Cheap filters (platform, difficulty, dates, ids) run on the raw record before pr
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
-from ..config import BUILTIN_BENCHMARK, BenchmarkConfig
+from ..builtin import BUILTIN_BENCHMARK, BUILTIN_BENCHMARK_PATH
+from ..config import BenchmarkConfig
 from ..errors import ConfigError, DataError
+from ..fileio import iter_jsonl
 from ..types import Problem
 from .records import RecordError, problem_from_record
 
 HUB_DATASETS = ("livecodebench/code_generation_lite", "livecodebench/code_generation")
-BUILTIN_SOURCES = {BUILTIN_BENCHMARK: Path(__file__).resolve().parent.parent / "assets" / "data" / "atcoder_mini.jsonl"}
+BUILTIN_SOURCES = {BUILTIN_BENCHMARK: BUILTIN_BENCHMARK_PATH}
 NUM_RELEASE_FILES = 6
 
 
@@ -150,35 +151,6 @@ def download_release(repo_id: str, release: str, cache_dir: str | None = None) -
 
 
 # -------------------------------------------------------------------------------------------------------- reading
-def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line_number, record)`` for every non-blank line; malformed JSON → DataError naming file and line."""
-    try:
-        f = open(path, "rb")
-    except OSError as err:
-        raise DataError(str(path), f"cannot read: {err}") from None
-    with f:
-        lineno = 0
-        while True:
-            try:
-                raw = f.readline()
-            except OSError as err:
-                raise DataError(str(path), f"cannot read: {err.strerror or err}", lineno + 1) from None
-            if not raw:
-                break
-            lineno += 1
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise DataError(str(path), f"not valid UTF-8 ({err.reason} at byte {err.start})", lineno) from None
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(str(path), f"malformed JSON: {err.msg}", lineno) from None
-            if not isinstance(record, dict):
-                raise DataError(str(path), f"expected a JSON object, got {type(record).__name__}", lineno)
-            yield lineno, record
 
 
 def _date_part(record: dict[str, Any], path: Path, lineno: int) -> str:
@@ -200,7 +172,7 @@ def read_problems(paths: list[Path], filters: Filters = Filters()) -> tuple[list
     found_ids: set[str] = set()
     problems: list[Problem] = []
     for path in paths:
-        for lineno, record in iter_records(path):
+        for lineno, record in iter_jsonl(path):
             qid = str(record.get("question_id", "<no question_id>"))
             where = f"{path}:{lineno}"
             if qid in seen:

@@ -21,7 +21,8 @@ from ..errors import DataError
 from ..execution.base import Executor
 from ..types import Outcome, Problem, ProgramVerdict
 from .compat import write_eval_all
-from .dataset import iter_records, load_problems_file
+from ..fileio import iter_jsonl
+from .dataset import load_problems_file
 from .extraction import extract_code
 from .grading import GradingOptions
 from .metrics import PassAtKTable, counts_from_verdicts, pass_at_k_table
@@ -103,7 +104,7 @@ def read_samples(path: str | os.PathLike, problems: dict[str, Problem]) -> list[
         raise DataError(str(path), "no such file")
     out: list[SampleSet] = []
     seen: dict[str, int] = {}
-    for lineno, obj in iter_records(path):  # names file and line for non-UTF-8 bytes, bad JSON, non-objects
+    for lineno, obj in iter_jsonl(path):  # names file and line for non-UTF-8 bytes, bad JSON, non-objects
         if "question_id" not in obj:
             raise DataError(str(path), "missing field question_id", lineno)
         qid = str(obj["question_id"])

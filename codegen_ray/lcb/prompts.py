@@ -13,7 +13,6 @@ from __future__ import annotations
 import enum
 import re
 
-from ..config import BUILTIN_TINY_MODEL
 from ..errors import ConfigError
 from ..types import Problem, Prompt
 
@@ -94,8 +93,9 @@ _QWEN_NAME = re.compile(r"qwen", re.IGNORECASE)
 
 
 def is_qwen_family(model_name: str) -> bool:
-    """Qwen-family names (Qwen/Qwen2.5-Coder-7B-Instruct, local paths containing 'qwen', the builtin tiny model)."""
-    return model_name == BUILTIN_TINY_MODEL or bool(_QWEN_NAME.search(model_name or ""))
+    """Qwen-family names (Qwen/Qwen2.5-Coder-7B-Instruct, local paths containing 'qwen', the builtin tiny model
+    ``builtin:tiny-qwen2``, a Qwen2 architecture with the Qwen ChatML template)."""
+    return bool(_QWEN_NAME.search(model_name or ""))
 
 
 def resolve_prompt_style(style_cfg: str, model_name: str) -> PromptStyle:

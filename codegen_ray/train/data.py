@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from ..config import BUILTIN_DATA_PREFIX, DataConfig, SweepConfig, VariantConfig
+from ..builtin import BUILTIN_DATA_PREFIX, builtin_data_path
+from ..config import DataConfig, SweepConfig, VariantConfig
 from ..errors import DataError
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,6 @@ def resolve_variant_source(cfg: SweepConfig, variant: VariantConfig) -> tuple[st
     """``(display name, local file)``; the local file is None for a hub dataset."""
     path = variant.path
     if path.startswith(BUILTIN_DATA_PREFIX):
-        from ..assets import builtin_data_path
-
         local = Path(builtin_data_path(path[len(BUILTIN_DATA_PREFIX):]))
         return str(local), local
     local = cfg.resolve_path(path)
