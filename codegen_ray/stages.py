@@ -342,14 +342,14 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
 
     from .execution.pool import ExecutionPool
     from .generation.pool import GenerationPool
-    from .sweep import sampling_settings
+    from .generation.base import sampling_from_config
 
     cfg: SweepConfig = plan.cfg
     refs = checkpoints_to_evaluate(trainings)
     gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
     exec_pool = ExecutionPool(cfg.execution)
     try:
-        ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling_settings(cfg))
+        ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling_from_config(cfg.generation))
         # Trials only wait on the pools; a few per generation actor keep every actor's engine busy.
         concurrent = cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
         bar = _progress_callback(len(refs), "evaluating checkpoints", progress,

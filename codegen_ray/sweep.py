@@ -24,7 +24,7 @@ from typing import Any, Iterator, Optional
 from .builtin import BUILTIN_TINY_MODEL
 from .config import GenerationConfig, SweepConfig, stable_hash
 from .errors import ConfigError, UserError
-from .types import BASE_CHECKPOINT_NAME, CheckpointRef, Problem, SamplingSettings, checkpoint_dir_name
+from .types import BASE_CHECKPOINT_NAME, CheckpointRef, Problem, checkpoint_dir_name
 
 log = logging.getLogger(__name__)
 
@@ -459,12 +459,6 @@ class SweepResult:
         import pandas as pd
 
         return pd.DataFrame([dataclasses.asdict(r) for r in self.results])
-
-
-def sampling_settings(cfg: SweepConfig) -> SamplingSettings:
-    g = cfg.generation
-    return SamplingSettings(n=g.n, temperature=g.temperature, top_p=g.top_p, max_tokens=g.max_tokens, seed=g.seed,
-                            stop=tuple(g.stop))
 
 
 def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) -> SweepResult:

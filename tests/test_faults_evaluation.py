@@ -30,7 +30,8 @@ def ectx(ray_session, tmp_path_factory, cache_dir, tiny_model_path):
     from codegen_ray.generation.pool import GenerationPool
     from codegen_ray.lcb.dataset import load_problems
     from codegen_ray.stages import EvaluationContext
-    from codegen_ray.sweep import SweepPaths, sampling_settings
+    from codegen_ray.generation import sampling_from_config
+    from codegen_ray.sweep import SweepPaths
 
     tmp = tmp_path_factory.mktemp("faults_eval")
     probe = load_config(None, [])
@@ -46,7 +47,7 @@ def ectx(ray_session, tmp_path_factory, cache_dir, tiny_model_path):
     exec_pool = ExecutionPool(cfg.execution)
     try:
         yield EvaluationContext(cfg, tuple(problems), SweepPaths.for_config(cfg), gen_pool, exec_pool,
-                                sampling_settings(cfg))
+                                sampling_from_config(cfg.generation))
     finally:
         gen_pool.shutdown()
         exec_pool.shutdown()

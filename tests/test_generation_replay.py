@@ -11,7 +11,7 @@ import pytest
 
 from codegen_ray.config import GenerationConfig, load_config
 from codegen_ray.errors import DataError
-from codegen_ray.generation import base
+from codegen_ray.generation import base, factory
 from codegen_ray.generation.replay_backend import ReplayBackend, ReplayMissingError, ReplayTable
 from codegen_ray.types import CheckpointRef, Prompt, SamplingSettings
 
@@ -38,7 +38,7 @@ def test_import_is_lazy():
 
 def test_backend_serves_the_rows(tmp_path):
     path = _write(tmp_path / "r.jsonl", ROWS)
-    backend = base.make_backend("replay", "unused-model", GenerationConfig(backend="replay", replay_path=path), "auto")
+    backend = factory.make_backend("replay", "unused-model", GenerationConfig(backend="replay", replay_path=path), "auto")
     assert isinstance(backend, ReplayBackend) and backend.name == "replay"
     prompts = [Prompt("q2", text="..."), Prompt("q1", text="...")]
     got = backend.generate(prompts, SamplingSettings(n=1), CheckpointRef("deep", 3, 1, adapter_path="/x"))

@@ -16,7 +16,7 @@ def test_import_needs_no_vllm_torch_or_ray():
 
 def test_import_works_when_vllm_is_missing():
     code = ("import sys; sys.modules['vllm'] = None; import codegen_ray; "
-            "from codegen_ray.generation.base import make_backend; print('ok')")
+            "from codegen_ray.generation.factory import make_backend; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 

