@@ -342,12 +342,13 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
 
     from .execution.pool import ExecutionPool
     from .generation.pool import GenerationPool
+    from .lcb.grading import LcbGrader
     from .generation.base import sampling_from_config
 
     cfg: SweepConfig = plan.cfg
     refs = checkpoints_to_evaluate(trainings)
     gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
-    exec_pool = ExecutionPool(cfg.execution)
+    exec_pool = ExecutionPool(cfg.execution, LcbGrader.from_execution_config(cfg.execution))
     try:
         ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling_from_config(cfg.generation))
         # Trials only wait on the pools; a few per generation actor keep every actor's engine busy.

@@ -14,6 +14,7 @@ import pytest
 from codegen_ray.config import ExecutionConfig
 from codegen_ray.execution.pool import (MAX_BATCH, GradeJob, batch_size, grade_serial, needs_serial_rerun,
                                        pool_concurrency)
+from codegen_ray.lcb.grading import LcbGrader
 from codegen_ray.types import Outcome, Problem, ProgramVerdict
 from codegen_ray.types import TestCase as Case
 from codegen_ray.types import TestType as Kind
@@ -21,6 +22,7 @@ from codegen_ray.types import TestVerdict as Verdict
 
 CFG = ExecutionConfig(timeout_s=0.5, wall_timeout_factor=2.0, memory_mb=256, output_limit_kb=256, num_actors=2,
                       cpus_per_actor=1.0, near_limit_fraction=0.8)
+LCB = LcbGrader.from_execution_config(CFG)
 
 
 def problem(qid: str, cases: list[tuple[str, str]]) -> Problem:
@@ -87,15 +89,15 @@ def test_near_limit_time_limits_are_rerun():
 
 
 def test_serial_grading_outcomes():
-    verdicts = grade_serial(jobs(), CFG)
+    verdicts = grade_serial(jobs(), CFG, LCB)
     assert [v.outcome for v in verdicts] == EXPECTED
 
 
 def test_pool_equals_serial_also_under_cpu_load(ray_session):
     from codegen_ray.execution.pool import ExecutionPool
 
-    serial = comparable(grade_serial(jobs(), CFG))
-    pool = ExecutionPool(CFG)
+    serial = comparable(grade_serial(jobs(), CFG, LCB))
+    pool = ExecutionPool(CFG, LCB)
     try:
         assert comparable(pool.grade(jobs())) == serial
         stop = multiprocessing.Event()
@@ -116,7 +118,7 @@ def test_dead_actor_is_replaced_and_its_job_retried(ray_session):
     from codegen_ray.execution.pool import ExecutionPool
 
     cfg = ExecutionConfig(timeout_s=2.0, num_actors=1, cpus_per_actor=1.0)
-    pool = ExecutionPool(cfg)
+    pool = ExecutionPool(cfg, LcbGrader.from_execution_config(cfg))
     try:
         (pid,) = pool.worker_pids()
         killer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGKILL))
@@ -134,7 +136,7 @@ def test_persistent_actor_failure_is_a_harness_error(ray_session):
     from codegen_ray.execution.pool import ExecutionPool
 
     cfg = ExecutionConfig(timeout_s=2.0, num_actors=1, cpus_per_actor=1.0)
-    pool = ExecutionPool(cfg, max_attempts=1)
+    pool = ExecutionPool(cfg, LcbGrader.from_execution_config(cfg), max_attempts=1)
     try:
         (pid,) = pool.worker_pids()
         killer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGKILL))
@@ -146,3 +148,28 @@ def test_persistent_actor_failure_is_a_harness_error(ray_session):
         assert after.outcome is Outcome.ACCEPTED
     finally:
         pool.shutdown()
+
+
+class _FlakyHarness:
+    """A grader whose harness fails ``failures`` times before judging with the LiveCodeBench rules (picklable)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def __call__(self, problem, code, sample_index, executor):
+        self.calls += 1
+        if self.calls <= self.failures:
+            return ProgramVerdict(problem.question_id, sample_index, Outcome.HARNESS_ERROR,
+                                  (Verdict(0, Outcome.HARNESS_ERROR, detail="injected"),), "")
+        return LCB(problem, code, sample_index, executor)
+
+
+def test_the_pool_judges_with_the_grader_it_is_given_and_retries_harness_errors():
+    problem, code = PROGRAMS[0]
+    flaky = _FlakyHarness(failures=2)
+    (verdict,) = grade_serial([GradeJob(problem, code, 0)], CFG, flaky)
+    assert flaky.calls == 3 and verdict.outcome is Outcome.ACCEPTED  # two harness errors retried, then judged
+    always = _FlakyHarness(failures=10)
+    (verdict,) = grade_serial([GradeJob(problem, code, 0)], CFG, always)
+    assert always.calls == 3 and verdict.outcome is Outcome.HARNESS_ERROR  # DEFAULT_MAX_ATTEMPTS, never a wrong answer

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from codegen_ray.config import load_config
+from codegen_ray.lcb.grading import LcbGrader
 from codegen_ray.types import CheckpointRef
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -44,7 +45,7 @@ def ectx(ray_session, tmp_path_factory, cache_dir, tiny_model_path):
     problems = load_problems(cfg.benchmark)
     assert len(problems) == NUM_PROBLEMS
     gen_pool = GenerationPool.create(str(tiny_model_path), cfg.generation, "float32", "hf")
-    exec_pool = ExecutionPool(cfg.execution)
+    exec_pool = ExecutionPool(cfg.execution, LcbGrader.from_execution_config(cfg.execution))
     try:
         yield EvaluationContext(cfg, tuple(problems), SweepPaths.for_config(cfg), gen_pool, exec_pool,
                                 sampling_from_config(cfg.generation))

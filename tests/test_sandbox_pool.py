@@ -15,6 +15,7 @@ import pytest
 
 from codegen_ray.config import ExecutionConfig
 from codegen_ray.execution.bubblewrap import bwrap_path
+from codegen_ray.lcb.grading import LcbGrader
 from codegen_ray.types import Outcome, Problem
 from codegen_ray.types import TestCase as Case
 from codegen_ray.types import TestType as Kind
@@ -60,7 +61,7 @@ def pool(ray_session):
     from codegen_ray.execution.pool import ExecutionPool
 
     os.environ["CGR_POOL_SECRET"] = SECRET
-    p = ExecutionPool(CFG)
+    p = ExecutionPool(CFG, LcbGrader.from_execution_config(CFG))
     if p.isolation.value != "bubblewrap":
         p.shutdown()
         pytest.skip("the pool fell back to rlimits-only isolation; these programs need the sandbox")

@@ -1,9 +1,11 @@
 """Grading many programs: a Ray actor pool (:class:`ExecutionPool`) and a serial twin (:func:`grade_serial`).
 
-Both give identical verdicts for the same jobs:
+The pool knows how to run programs, not how to judge them: the caller passes a :class:`ProgramGrader` (the
+benchmark's rules, e.g. ``lcb.grading.LcbGrader``), which the actors call with their own executor. Both give
+identical verdicts for the same jobs:
 
-* each job (one program on one problem) is graded by ``lcb.grading.grade_program`` with an executor from
-  :func:`make_executor`, under the limits of the ``ExecutionConfig``;
+* each job (one program on one problem) is judged by the grader with an executor from :func:`make_executor`, under
+  the limits of the ``ExecutionConfig``;
 * a verdict that is a harness error is graded again (up to ``max_attempts``); a dead actor is replaced and its job
   retried; if failures persist the job's outcome is ``Outcome.HARNESS_ERROR`` (never a wrong answer);
 * any TIME_LIMIT verdict whose CPU time landed at or above ``near_limit_fraction`` of the limit is re-run alone
@@ -23,12 +25,12 @@ import os
 import warnings
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from ..errors import UserError
 from ..types import Outcome, Problem, ProgramVerdict, TestVerdict
 from .base import Executor, Isolation
-from .factory import IsolationFallbackWarning, limits_from_config, make_executor
+from .factory import IsolationFallbackWarning, make_executor
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,10 @@ class GradeJob:
     sample_index: int = 0
 
 
-def grading_options(exec_cfg: Any):
-    from ..lcb.grading import GradingOptions
+class ProgramGrader(Protocol):
+    """Judges one program on one problem, running it with ``executor``. It is pickled into the pool's actors."""
 
-    return GradingOptions(limits=limits_from_config(exec_cfg),
-                          stop_at_first_failure=bool(exec_cfg.stop_at_first_failure),
-                          float_tolerance=exec_cfg.float_tolerance)
+    def __call__(self, problem: Problem, code: str, sample_index: int, executor: Executor) -> ProgramVerdict: ...
 
 
 def needs_serial_rerun(verdict: ProgramVerdict, exec_cfg: Any) -> bool:
@@ -79,31 +79,29 @@ def harness_error_verdict(job: GradeJob, isolation: str, detail: str) -> Program
                           (TestVerdict(0, Outcome.HARNESS_ERROR, detail=detail[:500]),), isolation)
 
 
-def grade_job(problem: Problem, code: str, sample_index: int, executor: Executor, options: Any,
+def grade_job(problem: Problem, code: str, sample_index: int, executor: Executor, grader: ProgramGrader,
               max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> ProgramVerdict:
-    """grade_program, retried while the harness (not the program) fails."""
-    from ..lcb.grading import grade_program
-
-    verdict = grade_program(problem, code, executor, options, sample_index)
+    """``grader``'s verdict, graded again while the harness (not the program) fails."""
+    verdict = grader(problem, code, sample_index, executor)
     for _ in range(max_attempts - 1):
         if verdict.outcome is not Outcome.HARNESS_ERROR:
             break
         log.warning("harness error grading %s/%d, retrying: %s", problem.question_id, sample_index,
                     verdict.tests[-1].detail if verdict.tests else "")
-        verdict = grade_program(problem, code, executor, options, sample_index)
+        verdict = grader(problem, code, sample_index, executor)
     return verdict
 
 
-def grade_serial(jobs: list[GradeJob], exec_cfg: Any, executor: Optional[Executor] = None) -> list[ProgramVerdict]:
+def grade_serial(jobs: list[GradeJob], exec_cfg: Any, grader: ProgramGrader,
+                 executor: Optional[Executor] = None) -> list[ProgramVerdict]:
     """Grade ``jobs`` one after another in this process (no Ray). Same verdicts as :class:`ExecutionPool`."""
     own = executor is None
     executor = executor or make_executor(exec_cfg)
-    options = grading_options(exec_cfg)
     try:
-        verdicts = [grade_job(j.problem, j.code, j.sample_index, executor, options) for j in jobs]
+        verdicts = [grade_job(j.problem, j.code, j.sample_index, executor, grader) for j in jobs]
         for i, verdict in enumerate(verdicts):
             if needs_serial_rerun(verdict, exec_cfg):
-                verdicts[i] = grade_job(jobs[i].problem, jobs[i].code, jobs[i].sample_index, executor, options)
+                verdicts[i] = grade_job(jobs[i].problem, jobs[i].code, jobs[i].sample_index, executor, grader)
         return verdicts
     finally:
         if own:
@@ -119,7 +117,7 @@ def _close(executor: Any) -> None:
 class _ExecutionActor:
     """Owns one executor (one sandbox). Runs one program at a time."""
 
-    def __init__(self, exec_cfg: Any):
+    def __init__(self, exec_cfg: Any, grader: ProgramGrader):
         self._error = ""
         self._executor: Optional[Executor] = None
         try:
@@ -128,7 +126,7 @@ class _ExecutionActor:
                 self._executor = make_executor(exec_cfg)
         except UserError as exc:
             self._error = str(exc)
-        self._options = grading_options(exec_cfg)
+        self._grader = grader
 
     def ready(self) -> tuple[str, str, int]:
         iso = self._executor.isolation.value if self._executor is not None else ""
@@ -144,7 +142,7 @@ class _ExecutionActor:
     def grade(self, problem: Problem, code: str, sample_index: int) -> ProgramVerdict:
         if self._executor is None:
             raise UserError(self._error)
-        return grade_job(problem, code, sample_index, self._executor, self._options)
+        return grade_job(problem, code, sample_index, self._executor, self._grader)
 
     def grade_batch(self, items: list[tuple[int, str, int]], *problems: Problem) -> list[ProgramVerdict]:
         """Several programs in one call: ``(index into problems, code, sample_index)`` each."""
@@ -156,12 +154,14 @@ class _ExecutionActor:
 
 
 class ExecutionPool:
-    """``exec_cfg.num_actors`` Ray actors (``num_cpus=exec_cfg.cpus_per_actor`` each), each with its own sandbox."""
+    """``exec_cfg.num_actors`` Ray actors (``num_cpus=exec_cfg.cpus_per_actor`` each), each with its own sandbox,
+    judging programs with ``grader``."""
 
-    def __init__(self, exec_cfg: Any, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
+    def __init__(self, exec_cfg: Any, grader: ProgramGrader, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
         import ray
 
         self.exec_cfg = exec_cfg
+        self.grader = grader
         self.max_attempts = max_attempts
         self._remote_cls = ray.remote(num_cpus=float(exec_cfg.cpus_per_actor), max_restarts=0,
                                       max_task_retries=0)(_ExecutionActor)
@@ -175,7 +175,7 @@ class ExecutionPool:
     def _start_actor(self) -> Any:
         import ray
 
-        actor = self._remote_cls.remote(self.exec_cfg)
+        actor = self._remote_cls.remote(self.exec_cfg, self.grader)
         iso, error, _pid = ray.get(actor.ready.remote())
         if error:
             ray.kill(actor)

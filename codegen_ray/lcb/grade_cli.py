@@ -24,7 +24,7 @@ from .compat import write_eval_all
 from ..fileio import iter_jsonl
 from .dataset import load_problems_file
 from .extraction import extract_code
-from .grading import GradingOptions
+from .grading import GradingOptions, LcbGrader
 from .metrics import PassAtKTable, counts_from_verdicts, pass_at_k_table
 
 
@@ -144,8 +144,10 @@ def grade_jobs(
     needs_rerun: Callable[[ProgramVerdict], bool] = lambda v: False  # noqa: E731
     from ..execution.pool import grade_job, needs_serial_rerun
 
+    grader = LcbGrader(options)
+
     def grade_one(problem, code, index, executor):
-        return grade_job(problem, code, index, executor, options)
+        return grade_job(problem, code, index, executor, grader)
 
     if exec_cfg is not None:
         needs_rerun = lambda v: needs_serial_rerun(v, exec_cfg)  # noqa: E731

@@ -326,6 +326,21 @@ def grade_test(problem: Problem, index: int, code: str, executor: Executor, opti
     return _judge(index, problem.tests[index].testtype, result, prepared.expected, options)
 
 
+@dataclass(frozen=True)
+class LcbGrader:
+    """:func:`grade_program` with fixed options: the ``execution.pool.ProgramGrader`` of LiveCodeBench problems
+    (picklable, so the execution pool's actors can call it)."""
+
+    options: GradingOptions = field(default_factory=GradingOptions)
+
+    @classmethod
+    def from_execution_config(cls, exec_cfg: Any) -> "LcbGrader":
+        return cls(GradingOptions.from_execution_config(exec_cfg))
+
+    def __call__(self, problem: Problem, code: str, sample_index: int, executor: Executor) -> ProgramVerdict:
+        return grade_program(problem, code, executor, self.options, sample_index)
+
+
 def grade_program(problem: Problem, code: str, executor: Executor, options: GradingOptions,
                   sample_index: int = 0) -> ProgramVerdict:
     """Judge one program on every test of ``problem`` (public first, then private), stopping at the first

@@ -47,7 +47,7 @@ from execution_workloads import (Timed, all_runs, build_problems, children_cpu_s
 
 from codegen_ray.config import ExecutionConfig  # noqa: E402
 from codegen_ray.execution.base import Limits  # noqa: E402
-from codegen_ray.lcb.grading import GradingOptions, grade_program, grade_test  # noqa: E402
+from codegen_ray.lcb.grading import GradingOptions, LcbGrader, grade_program, grade_test  # noqa: E402
 from codegen_ray.types import Outcome  # noqa: E402
 
 NEW, OLD = "this executor", "efab7e1 executor"
@@ -252,14 +252,14 @@ def bench_pool(args) -> None:
 
     (old,) = _executors(OLD, 1)
     t0 = time.perf_counter()
-    reference = grade_serial(jobs, cfg, executor=old)
+    reference = grade_serial(jobs, cfg, LcbGrader.from_execution_config(cfg), executor=old)
     t_old = time.perf_counter() - t0
     old.close()
     t0 = time.perf_counter()
-    serial = grade_serial(jobs, cfg)
+    serial = grade_serial(jobs, cfg, LcbGrader.from_execution_config(cfg))
     t_serial = time.perf_counter() - t0
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    pool = ExecutionPool(cfg)
+    pool = ExecutionPool(cfg, LcbGrader.from_execution_config(cfg))
     try:
         t0 = time.perf_counter()
         pooled = pool.grade(jobs)
