@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import sys
 import time
@@ -253,15 +252,10 @@ def resolve_model_path(cfg: SweepConfig) -> str:
 
 def _expected_checkpoints(training, train_rows: int) -> tuple[int, list[PlannedCheckpoint]]:
     """Optimizer steps and the checkpoints the trainer will produce (same schedule as the workers use)."""
-    from .train.worker import Schedule
+    from .train import planned_checkpoints
 
-    sched = Schedule.of(train_rows, training.num_workers, dataclasses.asdict(training))
-    ckpts = []
-    for step in range(1, sched.total_steps + 1):
-        epoch = math.ceil(step / sched.steps_per_epoch)
-        if step % sched.steps_per_epoch == 0 or (training.save_steps and step % training.save_steps == 0):
-            ckpts.append(PlannedCheckpoint(step, epoch))
-    return sched.total_steps, ckpts
+    steps, ckpts = planned_checkpoints(dataclasses.asdict(training), train_rows)
+    return steps, [PlannedCheckpoint(step, epoch) for step, epoch in ckpts]
 
 
 def _prepare_ray_auth(cfg: SweepConfig) -> None:
@@ -387,8 +381,8 @@ def _check_model(cfg: SweepConfig, model_path: str) -> None:
     """The tokenizer has a chat template and every LoRA target module exists (meta device, no weights loaded)."""
     from transformers import AutoTokenizer
 
+    from .train import check_model as check_lora_targets
     from .train.tokenize import check_chat_template
-    from .train.trainer import _check_model as check_lora_targets
 
     try:
         tok = AutoTokenizer.from_pretrained(model_path, revision=cfg.model.revision,

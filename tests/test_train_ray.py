@@ -103,13 +103,17 @@ def test_rerun_returns_finished_result_and_refuses_other_config(full_run, tiny_m
                       exclude_sources=frozenset({f"{data_file}:5"}))
 
 
-def test_worker_failure_resumes_from_last_checkpoint(full_run, tiny_model_path, data_file, tmp_path):
+def test_worker_failure_resumes_from_last_checkpoint(full_run, tiny_model_path, data_file, tmp_path, monkeypatch):
+    from faults import crash_once_after_checkpoints
+
     from codegen_ray.train.trainer import train_variant
 
     cfg, full, *_ = full_run
     out = tmp_path / "out"
+    monkeypatch.setattr("codegen_ray.train.trainer.train_loop_per_worker",
+                        crash_once_after_checkpoints(1, out / ".injected_failure"))
     result = train_variant(cfg, cfg.data.variants[0], out, model_path=str(tiny_model_path),
-                           exclude_sources=frozenset({f"{data_file}:5"}), _fail_after_checkpoints=1)
+                           exclude_sources=frozenset({f"{data_file}:5"}))
     assert (out / ".injected_failure").is_file()  # the worker did raise after checkpoint-step-3
     assert [c.name for c in result.checkpoints] == EXPECTED
     assert [r.step for r in result.history] == list(range(1, 9))  # no step trained twice, none skipped

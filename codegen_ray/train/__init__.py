@@ -7,7 +7,8 @@ are imported only when training runs.
 from __future__ import annotations
 
 from .data import ChatExample, load_variant_rows, split_rows
-from .trainer import LogRecord, TrainingResult, ValRecord, read_training_result, train_variant
+from .trainer import LogRecord, TrainingResult, ValRecord, check_model, read_training_result, train_variant
+from .worker import planned_checkpoints
 
-__all__ = ["ChatExample", "LogRecord", "TrainingResult", "ValRecord", "load_variant_rows", "read_training_result", "split_rows",
-           "train_variant"]
+__all__ = ["ChatExample", "LogRecord", "TrainingResult", "ValRecord", "check_model", "load_variant_rows",
+           "planned_checkpoints", "read_training_result", "split_rows", "train_variant"]

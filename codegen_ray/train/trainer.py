@@ -30,7 +30,8 @@ from ..errors import ConfigError, DataError, UserError
 from ..types import CHECKPOINT_RE, CheckpointRef
 from .data import LoadReport, load_variant_rows, split_rows, write_splits
 from .tokenize import check_chat_template, pad_token_id, tokenize_examples
-from .worker import META_FILE, STATE_FILE, WorkerSpec, check_target_modules, resolve_dtype, train_loop_per_worker
+from .lora import check_target_modules, resolve_dtype
+from .worker import META_FILE, STATE_FILE, WorkerSpec, train_loop_per_worker
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,9 @@ def _resolved_hyperparameters(cfg: SweepConfig, variant: VariantConfig, dtype: s
     return hp
 
 
-def _check_model(model_path: str, cfg: SweepConfig) -> None:
-    """Fail before Ray starts: target modules must exist (checked on the meta device: no weights loaded)."""
+def check_model(model_path: str, cfg: SweepConfig) -> None:
+    """Fail before Ray starts: every LoRA target module exists in the model (checked on the meta device: no weights
+    loaded)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -179,7 +181,6 @@ def train_variant(
     mlflow_run_id: str | None = None,
     tracking_uri: str | None = None,
     progress: bool = False,
-    _fail_after_checkpoints: int | None = None,
 ) -> TrainingResult:
     """LoRA-fine-tune ``model_path`` on ``variant``'s data with a Ray Train ``TorchTrainer`` (Ray must be initialised).
 
@@ -187,7 +188,6 @@ def train_variant(
     resumes from the latest checkpoint when it holds an interrupted one. ``exclude_sources`` are ``ChatExample.source``
     values (``file:line``) to leave out (e.g. contaminated rows). With ``mlflow_run_id``, rank 0 logs train_loss / lr /
     tokens_per_s per log step and val_loss per checkpoint into that run.
-    ``_fail_after_checkpoints`` is a test hook (one injected worker failure after that many checkpoints).
     """
     t_start = time.perf_counter()
     if cfg.training_for(variant).packing:
@@ -241,7 +241,7 @@ def train_variant(
         "truncated": {"train": train_rep.truncated, "val": val_rep.truncated},
         "zero_label_dropped": train_rep.zero_label_dropped + val_rep.zero_label_dropped,
     }, indent=2))
-    _check_model(model_path, cfg)
+    check_model(model_path, cfg)
 
     # ---- Ray Train
     import ray
@@ -264,8 +264,6 @@ def train_variant(
         mlflow_run_id=mlflow_run_id,
         tracking_uri=absolute_tracking_uri(tracking_uri),
         progress=progress,
-        fail_after_checkpoints=_fail_after_checkpoints,
-        fail_marker=str(output_dir / ".injected_failure") if _fail_after_checkpoints is not None else None,
     )
     resources = {"CPU": tc.cpus_per_worker}
     if tc.use_gpu:

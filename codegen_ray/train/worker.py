@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from ..types import checkpoint_dir_name
-from .lora import (check_target_modules, load_lora_model, make_scheduler, module_leaf_names, resolve_dtype,  # noqa: F401
-                   step_seed, torch_dtype, train_step, unwrap)
+from .lora import load_lora_model, make_scheduler, step_seed, train_step, unwrap
 from .tokenize import IGNORE_INDEX, TokenizedExample, collate
 
 log = logging.getLogger(__name__)
@@ -59,9 +58,6 @@ class WorkerSpec:
     mlflow_run_id: Optional[str] = None
     tracking_uri: Optional[str] = None
     progress: bool = False
-    # Tests only: raise once, after this many checkpoints, unless this marker file exists (it is created first).
-    fail_after_checkpoints: Optional[int] = None
-    fail_marker: Optional[str] = None
 
 
 # ------------------------------------------------------------------------------------------------------- session
@@ -176,6 +172,19 @@ class Schedule:
         steps = math.ceil(micro / training["gradient_accumulation_steps"])
         total = steps * training["epochs"]
         return Schedule(micro, steps, total, math.ceil(training["warmup_ratio"] * total))
+
+    def saves_checkpoint(self, step: int, save_steps: int) -> bool:
+        """Whether optimizer step ``step`` ends with a checkpoint: every epoch end, and every ``save_steps``."""
+        return step % self.steps_per_epoch == 0 or (save_steps > 0 and step % save_steps == 0)
+
+
+def planned_checkpoints(training: dict[str, Any], num_train: int) -> tuple[int, list[tuple[int, int]]]:
+    """What a run will do, before it starts: its optimizer steps and the ``(step, epoch)`` of every checkpoint it
+    writes (``training``: the variant's TrainingConfig fields; ``num_train``: training rows)."""
+    sched = Schedule.of(num_train, training["num_workers"], training)
+    return sched.total_steps, [(step, math.ceil(step / sched.steps_per_epoch))
+                               for step in range(1, sched.total_steps + 1)
+                               if sched.saves_checkpoint(step, training["save_steps"])]
 
 
 # ------------------------------------------------------------------------------------------------------ the loop
@@ -413,17 +422,3 @@ class _Trainer:
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
-        self._maybe_fail()
-
-    def _maybe_fail(self) -> None:
-        """Test hook: simulate a worker crash once, after the configured number of checkpoints."""
-        spec = self.spec
-        if spec.fail_after_checkpoints is None or self.checkpoints_done != spec.fail_after_checkpoints:
-            return
-        marker = Path(spec.fail_marker) if spec.fail_marker else None
-        if marker is None or marker.exists():
-            return
-        if self.s.rank == 0:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text("failed once\n")
-        raise RuntimeError(f"injected failure after checkpoint {self.checkpoints_done} (test)")
