@@ -20,7 +20,7 @@ _LAZY = {
     "run_sweep": ("sweep", "run_sweep"),
     "plan_sweep": ("sweep", "plan_sweep"),
     "SweepResult": ("sweep", "SweepResult"),
-    "evaluate_checkpoint": ("stages", "evaluate_checkpoint"),
+    "evaluate_checkpoint": ("sweep", "evaluate_checkpoint"),
     "train_variant": ("train.trainer", "train_variant"),
     "grade_samples": ("lcb.grade_cli", "grade_samples"),
     "load_problems": ("lcb.dataset", "load_problems"),

@@ -1,5 +1,5 @@
 """No silent zeroes, and no half-written results: one checkpoint evaluated through the REAL shared generation pool
-and execution pool (``codegen_ray.stages.evaluate_checkpoint``, what every evaluation trial of the sweep runs).
+and execution pool (``codegen_ray.sweep.evaluation.evaluate_checkpoint``, what every evaluation trial of the sweep runs).
 
 * A checkpoint whose generation fails for infrastructure reasons (its adapter is gone) is ``failed`` with a reason,
   never Pass@1 = 0: on disk, in the terminal table, in summary.json / report.md and in MLflow.
@@ -30,7 +30,7 @@ def ectx(ray_session, tmp_path_factory, cache_dir, tiny_model_path):
     from codegen_ray.execution.pool import ExecutionPool
     from codegen_ray.generation.pool import GenerationPool
     from codegen_ray.lcb.dataset import load_problems
-    from codegen_ray.stages import EvaluationContext
+    from codegen_ray.sweep.evaluation import EvaluationContext
     from codegen_ray.generation import sampling_from_config
     from codegen_ray.sweep import SweepPaths
 
@@ -56,7 +56,7 @@ def ectx(ray_session, tmp_path_factory, cache_dir, tiny_model_path):
 
 @pytest.fixture(scope="module")
 def base_eval(ectx):
-    from codegen_ray.stages import evaluate_checkpoint
+    from codegen_ray.sweep.evaluation import evaluate_checkpoint
 
     ev = evaluate_checkpoint(ectx, CheckpointRef("base", 0, 0))
     assert ev.status == "ok" and ev.total == NUM_PROBLEMS
@@ -74,7 +74,7 @@ def _stem(ref: CheckpointRef) -> str:
 
 
 def test_generation_failure_is_failed_not_zero(ectx, base_eval):
-    from codegen_ray.stages import CheckpointEvaluation, evaluate_checkpoint
+    from codegen_ray.sweep.evaluation import CheckpointEvaluation, evaluate_checkpoint
 
     ref = _missing_adapter(ectx, "gone", 2)
     ev = evaluate_checkpoint(ectx, ref)
@@ -90,7 +90,7 @@ def test_generation_failure_is_failed_not_zero(ectx, base_eval):
 
 def test_failed_evaluation_is_retried_on_rerun_and_then_scored(ectx, base_eval, tiny_model_path):
     from codegen_ray.generation.adapters import make_random_lora
-    from codegen_ray.stages import evaluate_checkpoint
+    from codegen_ray.sweep.evaluation import evaluate_checkpoint
 
     ref = _missing_adapter(ectx, "late", 3)
     assert evaluate_checkpoint(ectx, ref).status == "failed"
@@ -107,7 +107,7 @@ def test_harness_failure_leaves_no_scored_eval_all(ectx, tmp_path):
 
     from codegen_ray.config import GenerationConfig
     from codegen_ray.generation.pool import GenerationPool
-    from codegen_ray.stages import CheckpointEvaluation, evaluate_checkpoint
+    from codegen_ray.sweep.evaluation import CheckpointEvaluation, evaluate_checkpoint
 
     # A problem without tests cannot be graded (a harness error, whatever the program); the others grade normally.
     broken = dataclasses.replace(ectx.problems[0], question_id="zz_no_tests", public_tests=(), private_tests=())
@@ -139,11 +139,13 @@ def test_table_summary_report_and_mlflow_say_failed(ectx, base_eval, tmp_path):
     from mlflow import MlflowClient
 
     from codegen_ray import report as rp
-    from codegen_ray.stages import _to_result, _track_evaluations, evaluate_checkpoint
+    from codegen_ray.sweep.evaluation import evaluate_checkpoint
+    from codegen_ray.sweep.mlflow_runs import track_evaluations
+    from codegen_ray.sweep.outputs import to_result
     from codegen_ray.tracking import Tracker
 
     failed = evaluate_checkpoint(ectx, _missing_adapter(ectx, "vanished", 4))
-    results = [_to_result(base_eval), _to_result(failed)]
+    results = [to_result(base_eval), to_result(failed)]
     bad = results[1]
 
     table = rp.format_table(results, {})
@@ -161,7 +163,7 @@ def test_table_summary_report_and_mlflow_say_failed(ectx, base_eval, tmp_path):
     assert "FAILED" in files.report_md.read_text()
 
     tracker = Tracker.start(cfg, "faults-test", cfg.to_yaml())
-    _track_evaluations(tracker, results, {}, ectx.paths)
+    track_evaluations(tracker, results, {}, ectx.paths)
     client = MlflowClient(tracking_uri=tracker.tracking_uri)
     runs = {r.data.tags.get("checkpoint"): r for r in client.search_runs([tracker.experiment_id])
             if r.data.tags.get("stage") == "evaluation"}
@@ -174,7 +176,7 @@ def test_table_summary_report_and_mlflow_say_failed(ectx, base_eval, tmp_path):
 
 def test_unwritable_result_path_mid_run_keeps_earlier_results(ectx, base_eval, tiny_model_path):
     from codegen_ray.generation.adapters import make_random_lora
-    from codegen_ray.stages import evaluate_checkpoint
+    from codegen_ray.sweep.evaluation import evaluate_checkpoint
 
     paths = ectx.paths
     before = {p: p.read_bytes() for d in (paths.evaluations_dir, paths.detailed_dir, paths.generations_dir)

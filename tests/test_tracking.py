@@ -46,13 +46,13 @@ def _result(step: int, solved: set[str], qids: list[str]) -> CheckpointResult:
 
 
 def test_evaluation_runs_lead_with_the_report_split_pass1(tracker_for, tmp_path):
-    from codegen_ray.stages import _track_evaluations
+    from codegen_ray.sweep.mlflow_runs import track_evaluations
 
     _, tracker = tracker_for()
     qids = [f"q{i}" for i in range(10)]
     split = SelectionSplit(frozenset(qids[:4]), frozenset(qids[4:]), "first four select")
     r = apply_split([_result(5, {"q0", "q1", "q4"}, qids)], split)[0]
-    _track_evaluations(tracker, [r], {"deep": r}, None, split)
+    track_evaluations(tracker, [r], {"deep": r}, None, split)
     (run,) = [x for x in tracker.client.search_runs([tracker.experiment_id]) if x.data.tags.get("stage") == "evaluation"]
     m = run.data.metrics
     assert m["pass_at_1"] == pytest.approx(1 / 6)  # the 6 report problems
@@ -62,7 +62,7 @@ def test_evaluation_runs_lead_with_the_report_split_pass1(tracker_for, tmp_path)
     # Without a split, pass_at_1 is on all problems (unchanged).
     _, plain_tracker = tracker_for("tracking.experiment=plain", "benchmark.selection_end_date=null")
     plain = _result(5, {"q0", "q1", "q4"}, qids)
-    _track_evaluations(plain_tracker, [plain], {"deep": plain}, None)
+    track_evaluations(plain_tracker, [plain], {"deep": plain}, None)
     (run,) = [x for x in plain_tracker.client.search_runs([plain_tracker.experiment_id])
               if x.data.tags.get("stage") == "evaluation"]
     assert run.data.metrics["pass_at_1"] == pytest.approx(3 / 10) and "pass_at_1_all" not in run.data.metrics

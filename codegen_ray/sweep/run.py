@@ -1,0 +1,35 @@
+"""The study in one call: plan, train every variant, evaluate every checkpoint, report and track."""
+
+from __future__ import annotations
+
+import time
+
+from ..config import SweepConfig
+from .evaluation_stage import run_evaluation_stage
+from .keys import SweepPaths
+from .outputs import write_outputs
+from .plan import plan_sweep
+from .result import SweepResult
+from .runtime import configure_logging, ray_runtime
+from .training_stage import run_training_stage
+
+
+def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) -> SweepResult:
+    """Train every variant, evaluate every checkpoint (and the base model), pick the best, report and track."""
+    started = time.time()
+    plan = plan_sweep(cfg)
+    paths = SweepPaths.for_config(cfg)
+    configure_logging(verbose)
+    with ray_runtime(cfg, verbose):
+        tracker = start_tracking(cfg, paths)
+        trainings = run_training_stage(plan, paths, tracker, progress=progress, verbose=verbose)
+        evaluations = run_evaluation_stage(plan, paths, trainings, progress=progress, verbose=verbose)
+        return write_outputs(plan, paths, trainings, evaluations, tracker, started)
+
+
+def start_tracking(cfg: SweepConfig, paths: SweepPaths):
+    if not cfg.tracking.enabled:
+        return None
+    from ..tracking import Tracker
+
+    return Tracker.start(cfg, paths.eval_key, cfg.to_yaml())
