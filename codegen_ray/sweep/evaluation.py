@@ -13,6 +13,8 @@ from ..config import SweepConfig
 from ..fileio import atomic_write_text
 from ..types import CheckpointRef, Completion, Outcome, Problem, ProgramVerdict, SamplingSettings
 
+PASS_AT_KS = (1, 5, 10, 25, 100)  # each one reported when generation.n >= k
+
 
 @dataclass
 class CheckpointEvaluation:
@@ -75,7 +77,7 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     from ..generation.cache import generate_cached
     from ..lcb.compat import write_eval_all
     from ..lcb.extraction import extract_code
-    from ..lcb.metrics import pass_at_k
+    from ..lcb.metrics import pass_at_k_table
     from ..lcb.prompts import build_prompt, resolve_prompt_style
 
     cfg, paths = ctx.cfg, ctx.paths
@@ -120,9 +122,8 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="ok")
     n = ctx.sampling.n
     correct = {qid: sum(v.passed for v in vs) for qid, vs in by_problem.items()}
-    ks = [k for k in (1, 5, 10, 25, 100) if k <= n]
-    pass_at = {k: sum(pass_at_k(n, correct[p.question_id], k) for p in ctx.problems) / len(ctx.problems)
-               for k in ks}
+    table = pass_at_k_table({p.question_id: (n, correct[p.question_id]) for p in ctx.problems}, PASS_AT_KS)
+    pass_at = dict(table.mean)
     ev = CheckpointEvaluation(
         **base, pass_at=pass_at, solved=sum(1 for c in correct.values() if c > 0),
         per_problem={p.question_id: correct[p.question_id] / n for p in ctx.problems},
