@@ -235,6 +235,7 @@ class GenerationConfig:
     seed: int = 0
     stop: list[str] = field(default_factory=list)
     batch_size: int = 16  # hf backend: prompts per forward batch
+    hf_max_adapters: int = 4  # hf backend: LoRA adapters kept loaded (least recently used are dropped)
     num_actors: int = 1
     cpus_per_actor: float = 1.0
     gpus_per_actor: float = 0.0
@@ -247,6 +248,7 @@ class GenerationConfig:
             raise ConfigError(f"{key}.top_p", f"must be in (0, 1], got {self.top_p}")
         _positive(self.max_tokens, f"{key}.max_tokens")
         _positive(self.batch_size, f"{key}.batch_size")
+        _positive(self.hf_max_adapters, f"{key}.hf_max_adapters")
         _positive(self.num_actors, f"{key}.num_actors")
         _positive(self.cpus_per_actor, f"{key}.cpus_per_actor")
         _non_negative(self.gpus_per_actor, f"{key}.gpus_per_actor")

@@ -137,3 +137,14 @@ def test_variant_name_cannot_start_with_a_dot(name):
 def test_replay_backend_config():
     cfg = load_config(None, ["generation.backend=replay", "generation.replay_path=replay.jsonl"])
     assert cfg.generation.backend == "replay" and cfg.generation.replay_path == "replay.jsonl"
+
+
+def test_hf_max_adapters_is_its_own_key_and_a_resource_setting():
+    from codegen_ray.sweep.keys import evaluation_key
+
+    with pytest.raises(ConfigError, match="generation.hf_max_adapters"):
+        load_config(None, ["generation.hf_max_adapters=0"])
+    one = load_config(None, ["generation.hf_max_adapters=1"])
+    assert one.generation.hf_max_adapters == 1 and one.generation.vllm.max_loras == load_config().generation.vllm.max_loras
+    # How many adapters stay loaded does not change what is generated: the evaluation key ignores it.
+    assert evaluation_key(one) == evaluation_key(load_config())

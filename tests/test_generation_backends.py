@@ -38,6 +38,7 @@ def _gen_cfg() -> GenerationConfig:
     cfg.vllm.max_model_len = 1024
     cfg.vllm.max_lora_rank = 8
     cfg.vllm.max_loras = 2
+    cfg.hf_max_adapters = 2
     return cfg
 
 
@@ -237,7 +238,7 @@ def test_hf_adapter_eviction_keeps_results(tiny_model_path, adapters):
     from codegen_ray.generation.hf_backend import HFBackend
 
     cfg = _gen_cfg()
-    cfg.vllm.max_loras = 1
+    cfg.hf_max_adapters = 1
     backend = HFBackend(str(tiny_model_path), cfg, "float32")
     g = SamplingSettings(temperature=0.0, max_tokens=8)
     first_a = backend.generate_samples(PROMPTS, g, adapters["A"])

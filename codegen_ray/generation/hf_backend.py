@@ -7,7 +7,7 @@ length, to pad less); prompts are left-padded and each step feeds one token per 
 
 Adapters are loaded into one :class:`peft.PeftModel` wrapping the base model, each under a unique name derived from
 its fingerprint (path + file sizes/mtimes); switching checkpoints is ``set_adapter`` (the base model is never
-reloaded) and the base model runs inside ``disable_adapter()``. At most ``generation.vllm.max_loras`` adapters stay
+reloaded) and the base model runs inside ``disable_adapter()``. At most ``generation.hf_max_adapters`` adapters stay
 loaded (least recently used are deleted) so memory stays bounded over a long sweep.
 """
 
@@ -49,7 +49,7 @@ class HFBackend(SampleBackendMixin):
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.dtype_name = resolve_torch_dtype_name(dtype, self.device.type == "cuda")
         self.batch_size = gen_cfg.batch_size
-        self.max_adapters = max(1, gen_cfg.vllm.max_loras)
+        self.max_adapters = gen_cfg.hf_max_adapters
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=getattr(torch, self.dtype_name))
         model.to(self.device)

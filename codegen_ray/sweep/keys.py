@@ -15,7 +15,7 @@ _TRAIN_SECTIONS = ("model", "lora", "training", "data")
 
 
 _RESOURCE_KEYS = {"num_actors", "cpus_per_actor", "gpus_per_actor", "num_workers", "cpus_per_worker",
-                  "gpus_per_worker", "batch_size"}
+                  "gpus_per_worker", "batch_size", "hf_max_adapters"}
 
 
 def _strip_resources(d: dict[str, Any]) -> dict[str, Any]:
