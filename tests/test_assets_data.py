@@ -232,9 +232,10 @@ def test_run_inline_uses_stdin_and_restores_streams():
 
 def test_lcb_rows_match_the_benchmark_prompt(problems):
     """The training rows in benchmark format carry the same user text the CodeQwen prompt sends."""
-    prompts = pytest.importorskip("codegen_ray.lcb.prompts")
+    from codegen_ray.lcb.prompts import PromptStyle, build_prompt
+
     p = next(iter(problems.values()))
-    text = prompts.build_prompt(p, prompts.PromptStyle.CODEQWEN).text
+    text = build_prompt(p, PromptStyle.CODEQWEN).text
     assert make_data.lcb_user_prompt(p.question_content) in text
 
 

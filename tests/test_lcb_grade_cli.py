@@ -9,6 +9,7 @@ import pytest
 
 from codegen_ray.config import ExecutionConfig
 from codegen_ray.errors import DataError
+from codegen_ray.execution import make_executor
 from codegen_ray.lcb.compat import eval_all_records, write_eval_all
 from codegen_ray.lcb.grade_cli import grade_samples
 from codegen_ray.lcb.grading import GradingOptions
@@ -164,27 +165,12 @@ REFERENCE = REPO / "tests" / "data" / "reference_solutions.jsonl"
 BROKEN = REPO / "tests" / "data" / "broken_solutions.jsonl"
 
 
-def project_executor_factory():
-    """The project's sandbox (codegen_ray.execution.make_executor) once it exists, else the local test executor."""
-    try:
-        from codegen_ray.execution import make_executor
-    except ImportError:
-        return local_factory
-    return make_executor
-
-
-needs_assets = pytest.mark.skipif(not (BUILTIN.is_file() and REFERENCE.is_file() and BROKEN.is_file()),
-                                  reason="builtin benchmark assets not present")
-
-
-@needs_assets
 def test_builtin_benchmark_reference_solutions_score_100(tmp_path):
     report = grade_samples(BUILTIN, REFERENCE, tmp_path / "ref_eval_all.json", CFG, workers=2,
-                           executor_factory=project_executor_factory())
+                           executor_factory=make_executor)
     assert report.total > 0 and report.solved == report.total and report.pass_at_1 == 1.0, report.outcome_counts
 
 
-@needs_assets
 def test_builtin_benchmark_broken_solutions_get_their_outcomes(tmp_path):
     expected = {}
     for line in BROKEN.read_text().splitlines():
@@ -193,7 +179,7 @@ def test_builtin_benchmark_broken_solutions_get_their_outcomes(tmp_path):
             expected[row["question_id"]] = row["expected_outcome"]
     cfg = ExecutionConfig(timeout_s=1.0, wall_timeout_factor=2.0, memory_mb=512)
     report = grade_samples(BUILTIN, BROKEN, tmp_path / "broken_eval_all.json", cfg, workers=2,
-                           executor_factory=project_executor_factory())
+                           executor_factory=make_executor)
     got = {qid: vs[0].outcome.value for qid, vs in report.verdicts.items()}
     assert got == expected
 

@@ -57,12 +57,10 @@ def test_real_process_idioms_accepted(code):
 @pytest.fixture(scope="module")
 def project_executor():
     """The project's own sandbox (codegen_ray.execution.make_executor)."""
-    execution = pytest.importorskip("codegen_ray.execution")
-    if not hasattr(execution, "make_executor"):
-        pytest.skip("codegen_ray.execution.make_executor not available")
     from codegen_ray.config import ExecutionConfig
+    from codegen_ray.execution import make_executor
 
-    ex = execution.make_executor(ExecutionConfig(timeout_s=2.0))
+    ex = make_executor(ExecutionConfig(timeout_s=2.0))
     yield ex
     close = getattr(ex, "close", None)
     if close is not None:
