@@ -247,13 +247,19 @@ def test_exit_behaviour_matches_the_real_interpreter(which, request):
 
 
 def test_program_tails_are_identical():
-    """Both executors run the program through the same text (compile, run, exit)."""
-    from codegen_ray.execution.common import script_text
+    """Both executors run the program through the same text (run, exit status, shutdown): _program_tail.py, which
+    each script ends with and neither copies."""
+    from pathlib import Path
 
-    marker = "# ---- program tail"
-    fork = script_text("_forkserver_main.py")
-    plain = script_text("_bootstrap_main.py")
-    assert fork[fork.index(marker):] == plain[plain.index(marker):]
+    from codegen_ray.execution.common import PROGRAM_TAIL, script_text
+
+    here = Path(bw.__file__).parent
+    tail = (here / PROGRAM_TAIL).read_text(encoding="utf-8")
+    for name in ("_forkserver_main.py", "_bootstrap_main.py"):
+        text = script_text(name)
+        assert text.endswith(tail) and text.count("def _finish(") == 1, name
+        assert "def _finish(" not in (here / name).read_text(encoding="utf-8"), name
+        compile(text, name, "exec")
 
 
 @needs_bwrap

@@ -37,8 +37,13 @@ PYTHON_FLAGS = ("-s",)  # no user site-packages; the environment is fully contro
 _HERE = Path(__file__).resolve().parent
 
 
+PROGRAM_TAIL = "_program_tail.py"
+
+
 def script_text(name: str) -> str:
-    return (_HERE / name).read_text(encoding="utf-8")
+    """The text a sandbox interpreter runs (``python3 -c``): the script ``name`` (``_forkserver_main.py`` or
+    ``_bootstrap_main.py``) followed by ``_program_tail.py``, the part both share (run, exit status, shutdown)."""
+    return (_HERE / name).read_text(encoding="utf-8") + (_HERE / PROGRAM_TAIL).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
