@@ -110,7 +110,7 @@ def _fence(code: str) -> str:
     return f"```python\n{code.rstrip()}\n```"
 
 
-def _sample(task: Task, rng: random.Random) -> tuple[str, str]:
+def sample_io(task: Task, rng: random.Random) -> tuple[str, str]:
     inp = task.gen(rng)
     out = run_inline(task.code, inp)
     if not out.strip():
@@ -194,7 +194,7 @@ def build_chat_rows(n_rows: int, seed: int, terse: bool) -> list[dict]:
         if i > n_rows * 20:
             raise RuntimeError("could not generate enough distinct rows")
         task = family(rng)
-        samples = [_sample(task, rng) for _ in range(rng.choice([1, 1, 2]))]
+        samples = [sample_io(task, rng) for _ in range(rng.choice([1, 1, 2]))]
         user = _user_prompt(task, rng, samples, terse)
         if user in seen:
             continue

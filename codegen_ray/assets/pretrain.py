@@ -137,7 +137,7 @@ def chat_prompt(question: str) -> str:
 
 def build_corpus(settings: PretrainSettings) -> list[CorpusRow]:
     """The pretraining corpus, deterministic in ``settings.corpus_seed``."""
-    from .make_data import (ATCODER_INPUT_INTRO, TRAIN_ANSWER_LINES, TRAIN_INPUT_INTROS, _sample, atcoder_statement,
+    from .make_data import (ATCODER_INPUT_INTRO, TRAIN_ANSWER_LINES, TRAIN_INPUT_INTROS, sample_io, atcoder_statement,
                             deep_answer, diverse_answer)
 
     rng = random.Random(settings.corpus_seed)
@@ -151,7 +151,7 @@ def build_corpus(settings: PretrainSettings) -> list[CorpusRow]:
         rows.append(CorpusRow(task.family, "", plain_file(task)))
     for i in range(settings.chat_rows):
         task = FAMILIES[i % len(FAMILIES)](rng)
-        samples = [_sample(task, rng) for _ in range(rng.choice([1, 2, 2, 3]))]
+        samples = [sample_io(task, rng) for _ in range(rng.choice([1, 2, 2, 3]))]
         # AtCoder's "Print the answer." right before "Constraints" would be a 13-gram shared with the benchmark
         output_desc = rng.choice(TRAIN_ANSWER_LINES) if task.output_desc == "Print the answer." else task.output_desc
         question = atcoder_statement(task.story, task.input_format, output_desc, task.constraints, samples,

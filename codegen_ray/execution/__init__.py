@@ -1,11 +1,14 @@
 """Sandboxed execution of untrusted programs (stdlib only at import time; Ray is imported by the pool on use).
 
+Knows nothing of any benchmark: it runs programs and reports what happened; judging them is the grader's job (the
+pool takes one). May import the foundation only (``types``, ``errors``).
+
 - :func:`make_executor` -- the strongest executor available (bubblewrap fork server, else a loud rlimits fallback);
 - :class:`Program` and :func:`open_session` -- one program run on many tests (one sandbox request per program);
 - :class:`~codegen_ray.execution.bubblewrap.ForkServerExecutor` -- fast and isolated (see its module docstring for
   exactly what it protects against and what not);
 - :class:`~codegen_ray.execution.subprocess_executor.SubprocessExecutor` -- fresh ``python3`` per run, rlimits only;
-- :class:`~codegen_ray.execution.pool.ExecutionPool` / :func:`~codegen_ray.execution.pool.grade_serial` -- grading
+- :class:`~codegen_ray.execution.pool.ExecutionPool` / :func:`~codegen_ray.execution.pool.grade_serial` -- judging
   many programs through a Ray actor pool or serially, with identical verdicts.
 """
 

@@ -23,17 +23,29 @@ import select
 import signal
 import socket
 import struct
+import threading
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol
 
-from .base import Limits, RunResult
+from .base import Isolation, Limits, RunResult
 from .common import RawRun, RunIO, classify, cpu_rlimit_seconds, harness_error, process_cpu_clock, tmp_size_bytes
 from .program import Program
 
-if TYPE_CHECKING:
-    from .bubblewrap import ForkServerExecutor
-
 log = logging.getLogger(__name__)
+
+
+class SandboxServer(Protocol):
+    """What a session needs of its fork server (``bubblewrap.ForkServerExecutor`` is the one implementation)."""
+
+    lock: threading.Lock
+    isolation: Isolation
+
+    def control_socket(self) -> socket.socket: ...
+
+    def start(self) -> None: ...
+
+    def sandbox_failed(self, why: str) -> None: ...
+
 
 READY_TIMEOUT_S = 20.0  # a fresh sandbox may need to start first
 RESULT_GRACE_S = 5.0  # past the test's own wall limit before the sandbox is declared hung
@@ -65,7 +77,7 @@ def _host_pid(pidfd: int) -> int:
 class ForkServerSession:
     """``run(stdin)`` per test of one program; holds the executor (one program at a time) until ``close()``."""
 
-    def __init__(self, executor: "ForkServerExecutor", program: Program, limits: Limits):
+    def __init__(self, executor: SandboxServer, program: Program, limits: Limits):
         self._ex = executor
         self._body = program.body().encode("utf-8", "surrogatepass")
         self._request = json.dumps({

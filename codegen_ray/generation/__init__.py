@@ -1,6 +1,7 @@
 """Generation: one backend interface (transformers or vLLM), a shared Ray actor pool, and an on-disk cache.
 
 Nothing heavy is imported here; ``make_backend`` and the pool import torch / transformers / vllm / ray on use.
+May import the foundation only; within: pool > factory > backends (vllm, hf, replay) > base, cache.
 """
 
 from codegen_ray.generation.base import GenerationBackend, resolve_backend_kind, sampling_from_config, vllm_available

@@ -1,7 +1,8 @@
 """LoRA fine-tuning of a variant on Ray Train (data → tokens → TorchTrainer workers → adapter checkpoints).
 
 ``from codegen_ray.train import train_variant, load_variant_rows`` stays cheap: torch, transformers, peft and ray
-are imported only when training runs.
+are imported only when training runs. May import the foundation only (``config``, ``types``, ``errors``, ``fileio``,
+``builtin``); no other stage package.
 """
 
 from __future__ import annotations
