@@ -105,6 +105,7 @@ def main(argv=None) -> int:
     gen_cfg.vllm.max_model_len = 2048
     gen_cfg.vllm.max_lora_rank = 8
     gen_cfg.vllm.max_loras = 2  # fewer GPU/CPU LoRA slots than checkpoints: adapters are swapped in and out
+    gen_cfg.hf_max_adapters = 2  # the same for the transformers backend
 
     with tempfile.TemporaryDirectory(prefix="bench_generation_") as tmp:
         checkpoints = [

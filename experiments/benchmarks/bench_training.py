@@ -54,7 +54,7 @@ def plain_loop(cfg, model_path: str, train, val, pad_id: int, out_dir: Path) -> 
     from torch.utils.data import DistributedSampler
     from transformers import AutoModelForCausalLM
 
-    from codegen_ray.train.worker import make_scheduler
+    from codegen_ray.train.lora import make_scheduler
 
     t_all = time.perf_counter()
     tc = cfg.training
