@@ -42,15 +42,31 @@ EXPERIMENT_KIND = "custom_model_development"
 NOTE_TAG = "mlflow.note.content"  # the experiment's description in the UI
 
 
-def experiment_tags(cfg: SweepConfig) -> dict[str, str]:
-    """The experiment's kind and its description: what the runs are and how to compare them."""
-    split = cfg.benchmark.selection_end_date
+@dataclass(frozen=True)
+class BenchmarkLabel:
+    """The benchmark as the experiment's description names it (the sweep fills it in from ``benchmarks``; tracking
+    does not import benchmark code)."""
+
+    title: str  # e.g. LiveCodeBench, HumanEval
+    source: str  # where its problems came from
+    selection_end_date: Optional[str] = None  # the selection/report split, if the benchmark has one
+
+    @classmethod
+    def livecodebench(cls, cfg: SweepConfig) -> "BenchmarkLabel":
+        return cls("LiveCodeBench", cfg.benchmark.source, cfg.benchmark.selection_end_date)
+
+
+def experiment_tags(cfg: SweepConfig, bench: Optional[BenchmarkLabel] = None) -> dict[str, str]:
+    """The experiment's kind and its description: what the runs are and how to compare them (``bench`` default:
+    LiveCodeBench as ``cfg.benchmark`` configures it)."""
+    bench = bench or BenchmarkLabel.livecodebench(cfg)
+    split = bench.selection_end_date
     pass1 = (f"Pass@1 on the report problems (dated after {split}), which played no part in choosing the best "
              "checkpoint; the metrics ending in `_all` are on all problems, `selection_pass1` on the problems dated "
              f"up to {split} that chose the best") if split else "Pass@1 on all benchmark problems"
     note = f"""LoRA fine-tuning sweeps by codegen_ray: which training data, and which checkpoint, writes better programs?
 Latest sweep: model `{cfg.model.name_or_path}`, data variants {", ".join(f"`{v.name}`" for v in cfg.data.variants)},
-benchmark `{cfg.benchmark.source}` (LiveCodeBench schema), generation backend `{cfg.generation.backend}`.
+benchmark {bench.title} `{bench.source}`, generation backend `{cfg.generation.backend}`.
 
 **Runs.** One parent run per sweep, `sweep-<evaluation key>`: the config as params and `config.yaml`, the best
 checkpoint per variant (`best_pass1.<variant>`, tag `best_checkpoint`), and `report.md`, `summary.json` and plots as
@@ -84,12 +100,13 @@ class Tracker:
 
     # ------------------------------------------------------------------------------------------------ creation
     @classmethod
-    def start(cls, cfg: SweepConfig, run_key: str, config_text: str) -> "Tracker":
+    def start(cls, cfg: SweepConfig, run_key: str, config_text: str,
+              bench: Optional[BenchmarkLabel] = None) -> "Tracker":
         client = _client(resolve_tracking_uri(cfg))
         exp = client.get_experiment_by_name(cfg.tracking.experiment)
         exp_id = exp.experiment_id if exp is not None else client.create_experiment(
             cfg.tracking.experiment, artifact_location=_artifact_location(resolve_tracking_uri(cfg)))
-        for key, value in experiment_tags(cfg).items():
+        for key, value in experiment_tags(cfg, bench).items():
             client.set_experiment_tag(exp_id, key, value)
         found = client.search_runs(
             [exp_id], filter_string=f"tags.`{TAG_RUN_KEY}` = '{run_key}' and tags.`{TAG_KIND}` = 'sweep'",

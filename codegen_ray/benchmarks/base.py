@@ -6,7 +6,7 @@ A :class:`Benchmark` is built from a :class:`~codegen_ray.config.SweepConfig`
 * **load** -- :meth:`Benchmark.load_problems`: the problem records (each has a ``question_id``);
 * **prompt** -- :meth:`Benchmark.build_prompts` (and :meth:`Benchmark.stop_sequences` the generation should add);
 * **extract** -- :meth:`Benchmark.extract_program`: a model's raw completion -> the program text to grade;
-* **grade** -- :meth:`Benchmark.grader`: a picklable :class:`~codegen_ray.execution.pool.ProgramGrader` that runs one
+* **grade** -- :meth:`Benchmark.grader` (run under :meth:`Benchmark.execution_config`): a picklable :class:`~codegen_ray.execution.pool.ProgramGrader` that runs one
   program in the sandbox (an :class:`~codegen_ray.execution.base.Executor`) and returns a
   :class:`~codegen_ray.types.ProgramVerdict`; pass@k is computed from those verdicts with the one unbiased estimator;
 * **files** -- :meth:`Benchmark.write_sample_results`: per-checkpoint results in the benchmark's own tool's format;
@@ -56,6 +56,7 @@ class Benchmark(abc.ABC):
 
     name: ClassVar[str]  # benchmark.name
     title: ClassVar[str]  # for people: the report's heading
+    cfg: Any  # the SweepConfig it was built from
 
     # ------------------------------------------------------------------------------------------------- problems
     @abc.abstractmethod
@@ -87,6 +88,11 @@ class Benchmark(abc.ABC):
     @abc.abstractmethod
     def grader(self) -> Any:
         """The :class:`~codegen_ray.execution.pool.ProgramGrader` of this benchmark under this config."""
+
+    def execution_config(self) -> Any:
+        """The ``ExecutionConfig`` the execution pool runs this benchmark's programs under: ``execution.timeout_s``
+        is the CPU-time limit the pool's near-limit re-run rule compares with (default: ``cfg.execution``)."""
+        return self.cfg.execution
 
     # ---------------------------------------------------------------------------------------------------- files
     @abc.abstractmethod

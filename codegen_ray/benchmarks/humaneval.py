@@ -275,11 +275,7 @@ class HumanEvalGrader:
 
     limits: Limits
 
-    @property
-    def time_limit_s(self) -> float:
-        return float(self.limits.cpu_time_s)
-
-    def grade(self, problem: HumanEvalProblem, code: str, executor: Executor, sample_index: int) -> ProgramVerdict:
+    def __call__(self, problem: HumanEvalProblem, code: str, sample_index: int, executor: Executor) -> ProgramVerdict:
         nonce = secrets.token_hex(16)
         program = Program(harnessed_program(check_program(code, problem)))
         with open_session(executor, program, self.limits) as session:
@@ -346,6 +342,9 @@ class HumanEval(Benchmark):
 
     def grader(self) -> HumanEvalGrader:
         return HumanEvalGrader(limits_for(self.cfg.execution, self.settings.timeout_s))
+
+    def execution_config(self) -> Any:
+        return dataclasses.replace(self.cfg.execution, timeout_s=float(self.settings.timeout_s))
 
     def sample_results_path(self, directory: Path, stem: str) -> Path:
         return directory / f"{stem}_humaneval_results.jsonl"
@@ -454,6 +453,7 @@ def grade_samples_file(request: GradeFileRequest) -> HumanEvalGradeReport:
     rows = read_samples(samples, problems)
     output = Path(request.output) if request.output is not None else Path(f"{samples}_results.jsonl")
     timeout = request.timeout_s if request.timeout_s is not None else HumanEvalConfig().timeout_s
+    exec_cfg = dataclasses.replace(request.exec_cfg, timeout_s=float(timeout))  # the near-limit rule uses it too
     grader = HumanEvalGrader(limits_for(request.exec_cfg, timeout))
     seen: Counter = Counter()
     jobs = []
@@ -463,8 +463,8 @@ def grade_samples_file(request: GradeFileRequest) -> HumanEvalGradeReport:
     executors = []
     try:
         for _ in range(request.workers):
-            executors.append(make_executor(request.exec_cfg))
-        verdicts = grade_threaded(jobs, executors, grader, request.exec_cfg)
+            executors.append(make_executor(exec_cfg))
+        verdicts = grade_threaded(jobs, executors, grader, exec_cfg)
         iso = getattr(executors[0], "isolation", "")
     finally:
         for ex in executors:

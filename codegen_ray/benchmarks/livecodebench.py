@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..errors import UserError
-from ..execution.base import Executor
 from ..types import Completion, Problem, ProgramVerdict, Prompt
 from .base import Benchmark, GradeFileReport, GradeFileRequest
 
 # The keys of benchmark.* that are not LiveCodeBench's (left out of its evaluation key, which therefore stays what
 # it was before benchmark.name existed).
 _OTHER_KEYS = ("name", "humaneval")
-
-
-@dataclass(frozen=True)
-class LcbGrader:
-    """:func:`codegen_ray.lcb.grading.grade_program` under fixed options (a picklable ProgramGrader)."""
-
-    options: Any  # lcb.grading.GradingOptions
-
-    @property
-    def time_limit_s(self) -> float:
-        return float(self.options.limits.cpu_time_s)
-
-    def grade(self, problem: Problem, code: str, executor: Executor, sample_index: int) -> ProgramVerdict:
-        from ..lcb.grading import grade_program
-
-        return grade_program(problem, code, executor, self.options, sample_index)
 
 
 class LiveCodeBench(Benchmark):
@@ -63,10 +45,10 @@ class LiveCodeBench(Benchmark):
 
         return extract_code(completion)
 
-    def grader(self) -> LcbGrader:
-        from ..lcb.grading import GradingOptions
+    def grader(self) -> Any:
+        from ..lcb.grading import LcbGrader
 
-        return LcbGrader(GradingOptions.from_execution_config(self.cfg.execution))
+        return LcbGrader.from_execution_config(self.cfg.execution)
 
     def sample_results_path(self, directory: Path, stem: str) -> Path:
         return directory / f"{stem}_eval_all.json"

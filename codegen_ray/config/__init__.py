@@ -10,10 +10,11 @@ overrides, strict typing). Foundation: imports only ``builtin``, ``errors`` and 
 
 from .loading import DEFAULT_CONFIG, apply_override, config_from_dict, load_config
 from .schema import (HYPERPARAMETER_KEYS, RESERVED_VARIANT_NAMES, BenchmarkConfig, DataConfig, ExecutionConfig,
-                     GenerationConfig, LoraConfig, ModelConfig, OutputConfig, RayConfig, ReportConfig, SweepConfig,
-                     TrackingConfig, TrainingConfig, VariantConfig, VllmConfig, stable_hash)
+                     GenerationConfig, HumanEvalConfig, LoraConfig, ModelConfig, OutputConfig, RayConfig,
+                     ReportConfig, SweepConfig, TrackingConfig, TrainingConfig, VariantConfig, VllmConfig,
+                     stable_hash)
 
 __all__ = ["DEFAULT_CONFIG", "HYPERPARAMETER_KEYS", "RESERVED_VARIANT_NAMES", "BenchmarkConfig", "DataConfig",
-           "ExecutionConfig", "GenerationConfig", "LoraConfig", "ModelConfig", "OutputConfig", "RayConfig",
-           "ReportConfig", "SweepConfig", "TrackingConfig", "TrainingConfig", "VariantConfig", "VllmConfig",
-           "apply_override", "config_from_dict", "load_config", "stable_hash"]
+           "ExecutionConfig", "GenerationConfig", "HumanEvalConfig", "LoraConfig", "ModelConfig", "OutputConfig",
+           "RayConfig", "ReportConfig", "SweepConfig", "TrackingConfig", "TrainingConfig", "VariantConfig",
+           "VllmConfig", "apply_override", "config_from_dict", "load_config", "stable_hash"]

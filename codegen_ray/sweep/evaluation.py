@@ -70,25 +70,23 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     """Generate → extract → execute → grade → pass@k for one checkpoint; reuses a finished evaluation on disk.
 
     Infrastructure failures (generation crashed, harness errors that persisted after retries) mark the
-    evaluation ``failed`` — never a Pass@1 of zero — and leave no ``_eval_all.json`` (lcb_runner's score scripts would
-    read one as a score).
+    evaluation ``failed`` — never a Pass@1 of zero — and leave no benchmark results file (``_eval_all.json`` for
+    LiveCodeBench: lcb_runner's score scripts would read one as a score).
     """
+    from ..benchmarks import benchmark_for
     from ..execution.pool import GradeJob
     from ..generation.cache import generate_cached
-    from ..lcb.compat import write_eval_all
-    from ..lcb.extraction import extract_code
     from ..lcb.metrics import pass_at_k_table
-    from ..lcb.prompts import build_prompt, resolve_prompt_style
 
     cfg, paths = ctx.cfg, ctx.paths
+    bench = benchmark_for(cfg)
     eval_file = paths.evaluations_dir / f"{ckpt_file_stem(ckpt)}.json"
-    eval_all = paths.evaluations_dir / f"{ckpt_file_stem(ckpt)}_eval_all.json"
+    eval_all = bench.sample_results_path(paths.evaluations_dir, ckpt_file_stem(ckpt))
     if eval_file.is_file():
         ev = CheckpointEvaluation.from_json(eval_file.read_text(encoding="utf-8"))
         if ev.status == "ok":
             return dataclasses.replace(ev, reused=True, generated=0, reused_generations=ev.n * ev.total)
-    style = resolve_prompt_style(cfg.benchmark.prompt_style, cfg.model.name_or_path)
-    prompts = [build_prompt(p, style) for p in ctx.problems]
+    prompts = bench.build_prompts(ctx.problems)
     base = dict(variant=ckpt.variant, checkpoint=ckpt.name, step=ckpt.step, epoch=ckpt.epoch,
                 train_loss=ckpt.train_loss, val_loss=ckpt.val_loss, n=ctx.sampling.n,
                 total=len(ctx.problems), backend=ctx.gen_pool.backend_name)
@@ -99,7 +97,8 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
         eval_all.unlink(missing_ok=True)  # a failed checkpoint leaves nothing readable as a score
         return _failed(base, f"generation failed: {type(cause).__name__}: {cause}", eval_file)
     completions: list[list[Completion]] = gen.completions
-    codes = [[extract_code(c.text) for c in per_problem] for per_problem in completions]
+    codes = [[bench.extract_program(p, c.text) for c in per_problem]
+             for p, per_problem in zip(ctx.problems, completions)]
     jobs = [GradeJob(problem=p, code=code, sample_index=i)
             for p, per_problem in zip(ctx.problems, codes) for i, code in enumerate(per_problem)]
     verdicts: list[ProgramVerdict] = ctx.exec_pool.grade(jobs)
@@ -110,15 +109,16 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
     isolation = verdicts[0].isolation if verdicts else ""
     detailed = paths.detailed_dir / f"{ckpt_file_stem(ckpt)}.json"
     if harness:
-        # No lcb_runner-shaped file: its score scripts would read the harness-error problems as pass@1 = 0. The
-        # per-program verdicts are kept (they show what failed), in a record marked failed.
+        # No results file in the benchmark tool's format (lcb_runner's score scripts, for one, would read the
+        # harness-error problems as pass@1 = 0). The per-program verdicts are kept (they show what failed), in a
+        # record marked failed.
         eval_all.unlink(missing_ok=True)
         _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="failed")
         return _failed({**base, "isolation": isolation}, f"{len(harness)} program(s) hit persistent harness errors "
                        f"(e.g. {harness[0].question_id}: {harness[0].tests[-1].detail if harness[0].tests else ''})",
                        eval_file)
-    write_eval_all(eval_all, list(ctx.problems), [[c.text for c in cs] for cs in completions], codes,
-                   [by_problem[p.question_id] for p in ctx.problems])
+    bench.write_sample_results(paths.evaluations_dir, ckpt_file_stem(ckpt), ctx.problems, completions, codes,
+                               [by_problem[p.question_id] for p in ctx.problems])
     _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="ok")
     n = ctx.sampling.n
     correct = {qid: sum(v.passed for v in vs) for qid, vs in by_problem.items()}

@@ -42,17 +42,21 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
     """One Tune trial per checkpoint, all sharing one generation pool and one execution pool."""
     from ray import tune
 
+    from ..benchmarks import benchmark_for
     from ..execution.pool import ExecutionPool
-    from ..generation.pool import GenerationPool
-    from ..lcb.grading import LcbGrader
     from ..generation.base import sampling_from_config
+    from ..generation.pool import GenerationPool
 
     cfg: SweepConfig = plan.cfg
     refs = checkpoints_to_evaluate(trainings)
     gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
-    exec_pool = ExecutionPool(cfg.execution, LcbGrader.from_execution_config(cfg.execution))
+    bench = benchmark_for(cfg)
+    exec_pool = ExecutionPool(bench.execution_config(), bench.grader())
+    sampling = sampling_from_config(cfg.generation)
+    extra_stops = tuple(s for s in bench.stop_sequences() if s not in sampling.stop)
+    sampling = dataclasses.replace(sampling, stop=sampling.stop + extra_stops)
     try:
-        ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling_from_config(cfg.generation))
+        ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling)
         # Trials only wait on the pools; a few per generation actor keep every actor's engine busy.
         concurrent = cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
         bar = progress_callback(len(refs), "evaluating checkpoints", progress,

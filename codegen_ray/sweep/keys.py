@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from ..benchmarks import benchmark_for
 from ..config import SweepConfig, stable_hash
 from ..errors import ConfigError
 
@@ -36,7 +37,7 @@ def evaluation_key(cfg: SweepConfig) -> str:
         generation["replay_sha256"] = _replay_sha256(cfg)
     blob = {
         "train": training_key(cfg),
-        "benchmark": dataclasses.asdict(cfg.benchmark),
+        "benchmark": benchmark_for(cfg).key_data(),
         "generation": generation,
         "execution": _strip_resources(dataclasses.asdict(cfg.execution)),
     }
@@ -72,8 +73,8 @@ class SweepPaths:
 
     @classmethod
     def for_config(cls, cfg: SweepConfig) -> "SweepPaths":
-        return cls(Path(cfg.output.root).expanduser().resolve(), cfg.output.benchmark_dir, training_key(cfg),
-                   evaluation_key(cfg), cfg.ray.storage_path)
+        return cls(Path(cfg.output.root).expanduser().resolve(), cfg.output.benchmark_dir or cfg.benchmark.name,
+                   training_key(cfg), evaluation_key(cfg), cfg.ray.storage_path)
 
     @property
     def benchmark_root(self) -> Path:

@@ -40,6 +40,7 @@ def training_curves(trainings: dict[str, Any]):
 def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, started: float):
     """Summary, report, plots, the latest-run copies, and the MLflow evaluation runs."""
     from .. import report as rp
+    from ..benchmarks import benchmark_for
     from ..contamination import write_contamination_jsonl
 
     cfg: SweepConfig = plan.cfg
@@ -58,7 +59,8 @@ def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, start
         contamination=plan.contamination.summary(dropped=cfg.data.drop_contaminated,
                                                  artifact=contamination_file.name),
         best_by_variant=best,
-        run_info={"model": cfg.model.name_or_path, "benchmark": cfg.benchmark.source,
+        benchmark=benchmark_for(cfg).title,
+        run_info={"model": cfg.model.name_or_path, "benchmark": benchmark_for(cfg).source_label(),
                   "problems": len(plan.problems), "backend": plan.backend, "training_key": paths.train_key,
                   "evaluation_key": paths.eval_key, "variants": [v.name for v in cfg.data.variants]},
         volatile={"started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started)),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ..benchmarks import benchmark_for
 from ..builtin import BUILTIN_TINY_MODEL
 from ..config import GenerationConfig, SweepConfig
 from ..errors import ConfigError
@@ -82,7 +83,8 @@ class SweepPlan:
         """The plan as plain JSON values (``--dry-run --json``): every checkpoint to be evaluated, with its step and
         epoch, so that a replay file can be written before the run."""
         cfg = self.cfg
-        n_tests = sum(len(p.tests) for p in self.problems)
+        bench = benchmark_for(cfg)
+        n_tests = bench.count_tests(self.problems)
         gen = self.num_eval_trials * len(self.problems) * cfg.generation.n
         return {
             "schema": "codegen_ray.plan/1",
@@ -90,7 +92,8 @@ class SweepPlan:
             "training_key": training_key(cfg),
             "evaluation_key": evaluation_key(cfg),
             "benchmark": {
-                "source": cfg.benchmark.source,
+                "name": bench.name,
+                "source": bench.source_label(),
                 "problems": len(self.problems),
                 "tests": n_tests,
                 "question_ids": [p.question_id for p in self.problems],
@@ -111,11 +114,12 @@ class SweepPlan:
 
     def describe(self) -> str:
         cfg = self.cfg
-        n_tests = sum(len(p.tests) for p in self.problems)
+        bench = benchmark_for(cfg)
+        n_tests = bench.count_tests(self.problems)
         gen = self.num_eval_trials * len(self.problems) * cfg.generation.n
         lines = [
             f"model: {cfg.model.name_or_path} ({self.model_path})",
-            f"benchmark: {cfg.benchmark.source}: {len(self.problems)} problems, {n_tests} tests"
+            f"benchmark: {bench.title} {bench.source_label()}: {len(self.problems)} problems, {n_tests} tests"
             + (f"; {self.split.description}" if self.split is not None else ""),
             f"training trials: {len(self.variants)} (Ray Train, {cfg.training.num_workers} worker(s) each,"
             f" {cfg.training.gpus_per_worker if cfg.training.use_gpu else 0} GPU / {cfg.training.cpus_per_worker} CPU"
@@ -159,19 +163,19 @@ def plan_sweep(cfg: SweepConfig) -> SweepPlan:
     """Preflight: resolve data, benchmark, model and tokenizer without Ray. Raises UserError on any bad input."""
     prepare_ray_auth(cfg)
     from ..contamination import TrainingRowText, find_contamination
-    from ..lcb.dataset import load_problems
     from ..train.data import load_variant_rows, split_rows
 
     check_output_writable(Path(cfg.output.root))
     check_ray_address(cfg.ray.address)
-    problems = load_problems(cfg.benchmark, base_dir=Path(cfg.source_path).parent if cfg.source_path else None)
+    bench = benchmark_for(cfg)
+    problems = bench.load_problems()
     split = selection_split(cfg, problems)
     model_path = resolve_model_path(cfg)
     check_model(cfg, model_path)
     rows = {v.name: load_variant_rows(cfg, v) for v in cfg.data.variants}
     contamination = find_contamination(
         [TrainingRowText(name, i, ex.text) for name, exs in rows.items() for i, ex in enumerate(exs)],
-        {p.question_id: p.question_content for p in problems},
+        bench.statements(problems),
         n=cfg.data.contamination_ngram,
     )
     excluded: dict[str, frozenset[str]] = {}
@@ -206,13 +210,15 @@ def _check_replay(cfg: SweepConfig, problems: list[Problem], plans: list[Variant
 
 
 def selection_split(cfg: SweepConfig, problems: list[Problem]):
-    """Problems dated <= selection_end_date select the best checkpoint; the later ones report it (None: no split)."""
+    """Problems dated <= selection_end_date select the best checkpoint; the later ones report it (None: no split, or
+    a benchmark without dates)."""
     from ..report import split_by_date
 
-    if not cfg.benchmark.selection_end_date:
+    end_date = benchmark_for(cfg).selection_end_date()
+    if not end_date:
         return None
     try:
-        return split_by_date(problems, cfg.benchmark.selection_end_date)
+        return split_by_date(problems, end_date)
     except ValueError as err:
         raise ConfigError("benchmark.selection_end_date", str(err)) from None
 

@@ -30,6 +30,9 @@ def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) ->
 def start_tracking(cfg: SweepConfig, paths: SweepPaths):
     if not cfg.tracking.enabled:
         return None
-    from ..tracking import Tracker
+    from ..benchmarks import benchmark_for
+    from ..tracking import BenchmarkLabel, Tracker
 
-    return Tracker.start(cfg, paths.eval_key, cfg.to_yaml())
+    bench = benchmark_for(cfg)
+    label = BenchmarkLabel(bench.title, bench.source_label(), bench.selection_end_date())
+    return Tracker.start(cfg, paths.eval_key, cfg.to_yaml(), label)
