@@ -56,6 +56,7 @@ from ..errors import ConfigError, DataError, UserError
 from ..execution.base import Executor, Limits, RunResult, RunStatus, open_session
 from ..execution.program import Program, split_future
 from ..fileio import atomic_write_text
+from ..lcb.grading import STATUS_OUTCOME
 from ..types import Completion, Outcome, ProgramVerdict, Prompt, TestVerdict
 from .base import Benchmark, GradeFileRequest
 
@@ -242,16 +243,6 @@ def _last_line(text: str) -> str:
     return lines[-1].strip()[:300] if lines else ""
 
 
-_STATUS_OUTCOME = {
-    RunStatus.COMPILE_ERROR: Outcome.COMPILE_ERROR,
-    RunStatus.TIME_LIMIT: Outcome.TIME_LIMIT,
-    RunStatus.MEMORY_LIMIT: Outcome.MEMORY_LIMIT,
-    RunStatus.OUTPUT_LIMIT: Outcome.OUTPUT_LIMIT,
-    RunStatus.HARNESS_ERROR: Outcome.HARNESS_ERROR,
-    RunStatus.SIGNALED: Outcome.RUNTIME_ERROR,
-}
-
-
 def judge(result: RunResult, nonce: str) -> tuple[Outcome, str]:
     """The verdict of one harnessed run: accepted iff its stdout is exactly the nonce (``check`` returned)."""
     if result.status is RunStatus.HARNESS_ERROR:
@@ -266,7 +257,7 @@ def judge(result: RunResult, nonce: str) -> tuple[Outcome, str]:
             return Outcome.WRONG_ANSWER, error
         return Outcome.RUNTIME_ERROR, error
     detail = result.detail or _last_line(result.stderr_tail)
-    return _STATUS_OUTCOME.get(result.status, Outcome.HARNESS_ERROR), detail
+    return STATUS_OUTCOME.get(result.status, Outcome.HARNESS_ERROR), detail
 
 
 @dataclass(frozen=True)

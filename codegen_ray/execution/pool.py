@@ -113,10 +113,10 @@ def grade_serial(jobs: list[GradeJob], exec_cfg: Any, grader: ProgramGrader,
 
 
 def grade_threaded(jobs: list[GradeJob], executors: list[Executor], grader: ProgramGrader,
-                   exec_cfg: Any) -> list[ProgramVerdict]:
+                   exec_cfg: Any = None) -> list[ProgramVerdict]:
     """Grade ``jobs`` on a thread pool in this process (no Ray), one executor per thread; verdicts in job order.
     Harness errors are retried and near-limit time-limit verdicts (against ``exec_cfg.timeout_s``) re-run alone
-    afterwards, as in the pool."""
+    afterwards, as in the pool; with ``exec_cfg`` None nothing is re-run."""
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
@@ -139,7 +139,7 @@ def grade_threaded(jobs: list[GradeJob], executors: list[Executor], grader: Prog
         with ThreadPoolExecutor(max_workers=len(executors), thread_name_prefix="grade") as tp:
             verdicts = list(tp.map(run, jobs))
     for i, verdict in enumerate(verdicts):  # alone now: nothing else competes for the CPU
-        if needs_serial_rerun(verdict, exec_cfg):
+        if exec_cfg is not None and needs_serial_rerun(verdict, exec_cfg):
             verdicts[i] = run(jobs[i])
     return verdicts
 

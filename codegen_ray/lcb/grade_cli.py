@@ -10,9 +10,7 @@ counted apart, their problems are left out of the score, no output file is writt
 from __future__ import annotations
 
 import os
-import queue
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -138,41 +136,10 @@ def grade_jobs(
     """Grade ``(problem, code, sample_index)`` jobs on a thread pool, one executor per thread; results in job order.
 
     Harness errors are retried and near-limit time-limit verdicts are re-run alone afterwards, with the execution
-    pool's rules (``codegen_ray.execution.pool``) when ``exec_cfg`` is given."""
-    if not executors:
-        raise ValueError("at least one executor is needed")
-    needs_rerun: Callable[[ProgramVerdict], bool] = lambda v: False  # noqa: E731
-    from ..execution.pool import grade_job, needs_serial_rerun
+    pool's rules (``codegen_ray.execution.pool.grade_threaded``) when ``exec_cfg`` is given."""
+    from ..execution.pool import GradeJob, grade_threaded
 
-    grader = LcbGrader(options)
-
-    def grade_one(problem, code, index, executor):
-        return grade_job(problem, code, index, executor, grader)
-
-    if exec_cfg is not None:
-        needs_rerun = lambda v: needs_serial_rerun(v, exec_cfg)  # noqa: E731
-
-    pool: "queue.Queue[Executor]" = queue.Queue()
-    for ex in executors:
-        pool.put(ex)
-
-    def run(job: tuple[Problem, str, int]) -> ProgramVerdict:
-        executor = pool.get()
-        try:
-            problem, code, index = job
-            return grade_one(problem, code, index, executor)
-        finally:
-            pool.put(executor)
-
-    if len(executors) == 1:
-        verdicts = [run(j) for j in jobs]
-    else:
-        with ThreadPoolExecutor(max_workers=len(executors), thread_name_prefix="lcb-grade") as tp:
-            verdicts = list(tp.map(run, jobs))
-    for i, verdict in enumerate(verdicts):  # alone now: nothing else competes for the CPU
-        if needs_rerun(verdict):
-            verdicts[i] = run(jobs[i])
-    return verdicts
+    return grade_threaded([GradeJob(p, c, i) for p, c, i in jobs], executors, LcbGrader(options), exec_cfg)
 
 
 def grade_samples(

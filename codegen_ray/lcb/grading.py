@@ -243,7 +243,7 @@ def functional_equal(actual: Any, expected: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------- grading
-_STATUS_OUTCOME = {
+STATUS_OUTCOME = {  # a run's status -> the test's outcome (also HumanEval's)
     RunStatus.COMPILE_ERROR: Outcome.COMPILE_ERROR,
     RunStatus.TIME_LIMIT: Outcome.TIME_LIMIT,
     RunStatus.MEMORY_LIMIT: Outcome.MEMORY_LIMIT,
@@ -309,7 +309,7 @@ def _judge(index: int, testtype: TestType, result: RunResult, expected: Any, opt
         detail = f"exit status {result.exit_code}"
         tail = _last_line(result.stderr_tail)
         return _verdict_from_run(index, result, Outcome.RUNTIME_ERROR, f"{detail}: {tail}" if tail else detail)
-    outcome = _STATUS_OUTCOME.get(result.status, Outcome.HARNESS_ERROR)
+    outcome = STATUS_OUTCOME.get(result.status, Outcome.HARNESS_ERROR)
     detail = result.detail or _last_line(result.stderr_tail)
     if result.status is RunStatus.SIGNALED and result.signal is not None:
         detail = f"killed by signal {result.signal}" + (f": {detail}" if detail else "")
