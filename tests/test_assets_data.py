@@ -342,7 +342,7 @@ def test_no_row_the_families_can_produce_shares_a_13_gram_with_the_benchmark():
             rng = random.Random(seed)
             task = family(rng)
             samples = [make_data.sample_io(task, rng) for _ in range(1 + seed % 2)]
-            styles = make_data._prompt_styles(task, rng, samples, terse=seed % 3 == 0)
+            styles = make_data.prompt_styles(task, rng, samples, terse=seed % 3 == 0)
             answers = (make_data.deep_answer(task, rng, samples), make_data.diverse_answer(task, rng))
             for i, (_, render) in enumerate(styles):
                 rows.append(TrainingRowText(task.family, len(rows), render() + "\n" + answers[i % 2]))

@@ -152,6 +152,14 @@ def test_selection_split_chooses_on_selection_and_reports_on_report_problems():
     )
     md = render_report_md(inp, an)
     assert "chosen on the 20 selection problems and reported, and compared, on the 21 report problems" in md
+    # ... and again on all 41 problems, labelled as such: deep's best solves 12, the base 4, all of them in deep's
+    # 12 (sel[:2] and rep[:2]), so 8 discordant pairs all one way: exact McNemar p = 2 * 0.5**8
+    (a,) = an.comparisons_all
+    assert a.problem_set == "all" and a.test.n == 41 and (a.test.b10, a.test.b01) == (8, 0)
+    assert a.test.p_value == pytest.approx(2 * 0.5 ** 8) and a.test.significant
+    assert "### The same tests on all problems" in md and "p=0.00781, 41 problems" in md
+    assert [c["problem_set"] for c in build_summary(inp, an)["comparisons_all_problems"]] == ["all"]
+    assert analyse(make_input(rs, split=None)).comparisons_all == ()
 
 
 def test_mixed_selection_scores_rejected():

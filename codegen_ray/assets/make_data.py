@@ -122,8 +122,9 @@ def _short(text: str) -> str:
     return text.strip().replace("\n", " / ")
 
 
-def _user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool) -> str:
-    styles = _prompt_styles(task, rng, samples, terse)
+def user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool) -> str:
+    """A training row's user turn, in one of :func:`prompt_styles`' wordings drawn by weight."""
+    styles = prompt_styles(task, rng, samples, terse)
     x = rng.random() * sum(w for w, _ in styles)
     for weight, render in styles:
         x -= weight
@@ -132,8 +133,8 @@ def _user_prompt(task: Task, rng: random.Random, samples: list[tuple[str, str]],
     return styles[-1][1]()
 
 
-def _prompt_styles(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool
-                   ) -> list[tuple[float, Callable[[], str]]]:
+def prompt_styles(task: Task, rng: random.Random, samples: list[tuple[str, str]], terse: bool
+                  ) -> list[tuple[float, Callable[[], str]]]:
     """Every way a training row can word its user turn, with its weight (the contamination test renders all)."""
     inp, out = samples[0]
     output_desc = rng.choice(TRAIN_ANSWER_LINES) if task.output_desc == "Print the answer." else task.output_desc
@@ -195,7 +196,7 @@ def build_chat_rows(n_rows: int, seed: int, terse: bool) -> list[dict]:
             raise RuntimeError("could not generate enough distinct rows")
         task = family(rng)
         samples = [sample_io(task, rng) for _ in range(rng.choice([1, 1, 2]))]
-        user = _user_prompt(task, rng, samples, terse)
+        user = user_prompt(task, rng, samples, terse)
         if user in seen:
             continue
         seen.add(user)

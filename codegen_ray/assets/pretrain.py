@@ -7,19 +7,8 @@ own task families (``families.py``); the weights (fp16, a few MB) and the tokeni
 ``codegen_ray/assets/tiny_model/`` together with ``manifest.json``, which records every file's sha256, the corpus
 hash, the settings and the running time. A test checks the shipped files against the manifest.
 
-The world it builds (a miniature of "base model → instruction fine-tuning"):
-
-* every family's programs are in the corpus as *plain code files* (a docstring with the task, then the program) and
-  as *chat turns* in LiveCodeBench's CodeQwen prompt format (the format the benchmark asks in);
-* for the families in :data:`CHAT_FAMILIES` the chat answer holds the program in a ```python fence (sometimes after
-  step-by-step reasoning, sometimes with a line of prose); for every other family the chat answer is the bare program
-  with no fence, which LiveCodeBench's extractor scores as a compile error.
-
-So the base model knows how to write every family's program but answers in the benchmark's required format only for
-part of them, like a base model that has not learned the answer format. The shipped instruction data (``deep`` /
-``diverse``, all families) always fences the program, so LoRA fine-tuning can teach the format, and the two variants
-teach it at different speeds. Nothing here is tuned on benchmark statements: the corpus shares no 13-gram with them
-(checked when it is built).
+The corpus, and the world it builds (a base model that knows every task family's program but answers in the
+benchmark's fenced format only for some of them), are described in ``corpus.py``.
 
 Determinism: the corpus comes from seeded ``random.Random`` instances; weights and batch order from private
 ``torch.Generator`` s; no dropout; a fixed number of CPU threads. Re-running on the same machine kind reproduces the
@@ -34,16 +23,15 @@ import json
 import math
 import os
 import platform
-import random
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ..train.tokenize import TokenizedExample, collate
-from .families import FAMILIES, FAMILY_BY_NAME, Task
+from .corpus import (CHAT_FAMILIES, DEFAULT_SYSTEM, CorpusRow, PretrainSettings, build_corpus, contaminated_rows,
+                     corpus_hash, without_contaminated)
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "tiny_model"
 MANIFEST = "manifest.json"
@@ -51,7 +39,6 @@ WEIGHTS = "model.safetensors"
 
 VOCAB_SIZE = 4096
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
-DEFAULT_SYSTEM = "You are a helpful assistant."
 # Qwen2.5-style ChatML template (a default system turn when none is given). `{% generation %}` marks what the
 # assistant says, so `return_assistant_tokens_mask=True` works for loss masking.
 CHAT_TEMPLATE = (
@@ -81,115 +68,6 @@ MODEL_SHAPE = dict(
     tie_word_embeddings=True,
 )
 
-
-@dataclass(frozen=True)
-class PretrainSettings:
-    """Everything that determines the shipped weights (recorded in the manifest)."""
-
-    corpus_seed: int = 20241101
-    init_seed: int = 20241130
-    order_seed: int = 20241102
-    plain_rows: int = 5000
-    chat_rows: int = 6000
-    epochs: int = 1
-    batch_tokens: int = 6144
-    learning_rate: float = 2.0e-3
-    min_lr_ratio: float = 0.1
-    warmup_steps: int = 60
-    weight_decay: float = 0.01
-    max_len: int = 768
-    threads: int = 2
-
-
-# Families whose chat answers are fenced (17 of the 41 benchmark problems are theirs); the others answer in chat
-# with the bare program.
-CHAT_FAMILIES: tuple[str, ...] = (
-    "sum", "case", "palindrome", "grid", "extreme", "vowels", "sort", "reverse", "digits", "words", "parity",
-    "arith", "count", "triangle",
-)
-
-
-@dataclass(frozen=True)
-class CorpusRow:
-    """One training sequence: ``prompt`` (no loss) then ``answer`` (loss). Plain code files have an empty prompt."""
-
-    family: str
-    prompt: str
-    answer: str
-
-
-# ------------------------------------------------------------------------------------------------------ corpus
-def plain_file(task: Task) -> str:
-    """A task as a code file: the statement in a docstring, then the program."""
-    return (f'"""{task.title}\n\n{task.story.strip()}\n\nInput:\n{task.input_format}\n\n{task.output_desc}\n"""\n\n'
-            f"{task.code}")
-
-
-def chat_prompt(question: str) -> str:
-    """LiveCodeBench's CodeQwen prompt for a stdin problem, exactly as the benchmark sends it."""
-    from ..lcb.prompts import codeqwen_prompt_text
-    from ..types import Problem
-
-    return codeqwen_prompt_text(Problem(question_id="", question_title="", question_content=question,
-                                        platform="atcoder", contest_id="", contest_date="", starter_code="",
-                                        difficulty="easy", public_tests=(), private_tests=()))
-
-
-def build_corpus(settings: PretrainSettings) -> list[CorpusRow]:
-    """The pretraining corpus, deterministic in ``settings.corpus_seed``."""
-    from .make_data import (ATCODER_INPUT_INTRO, TRAIN_ANSWER_LINES, TRAIN_INPUT_INTROS, sample_io, atcoder_statement,
-                            deep_answer, diverse_answer)
-
-    rng = random.Random(settings.corpus_seed)
-    unknown = sorted(set(CHAT_FAMILIES) - set(FAMILY_BY_NAME))
-    if unknown:
-        raise ValueError(f"CHAT_FAMILIES names unknown families: {unknown}")
-    intros = tuple(i for i in TRAIN_INPUT_INTROS if i != ATCODER_INPUT_INTRO)
-    rows: list[CorpusRow] = []
-    for i in range(settings.plain_rows):
-        task = FAMILIES[i % len(FAMILIES)](rng)
-        rows.append(CorpusRow(task.family, "", plain_file(task)))
-    for i in range(settings.chat_rows):
-        task = FAMILIES[i % len(FAMILIES)](rng)
-        samples = [sample_io(task, rng) for _ in range(rng.choice([1, 2, 2, 3]))]
-        # AtCoder's "Print the answer." right before "Constraints" would be a 13-gram shared with the benchmark
-        output_desc = rng.choice(TRAIN_ANSWER_LINES) if task.output_desc == "Print the answer." else task.output_desc
-        question = atcoder_statement(task.story, task.input_format, output_desc, task.constraints, samples,
-                                     input_intro=rng.choice(intros))
-        style = rng.random()  # mostly the bare fenced program; some reasoning-first and some terse-with-prose answers
-        if task.family not in CHAT_FAMILIES:
-            answer = task.code.rstrip() + "\n"  # no fence: the extractor finds no program
-        elif style < 0.6:
-            answer = f"```python\n{task.code.rstrip()}\n```"
-        elif style < 0.85:
-            answer = deep_answer(task, rng, samples)
-        else:
-            answer = diverse_answer(task, rng)
-        rows.append(CorpusRow(task.family, chat_prompt(question), answer))
-    return rows
-
-
-def contaminated_rows(rows: Sequence[CorpusRow], n: int = 13) -> list[tuple[str, str]]:
-    """``(family, question_id)`` for every corpus row that shares an ``n``-gram with a builtin benchmark statement
-    (the project's contamination check); the build refuses a corpus with any."""
-    from ..contamination import TrainingRowText, find_contamination
-
-    from . import BUILTIN_BENCHMARK_PATH
-
-    statements = {}
-    for line in BUILTIN_BENCHMARK_PATH.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            statements[record["question_id"]] = record["question_content"]
-    texts = [TrainingRowText(r.family, i, f"{r.prompt}\n{r.answer}") for i, r in enumerate(rows)]
-    return [(h.variant, h.question_id) for h in find_contamination(texts, statements, n).hits]
-
-
-def corpus_hash(rows: Sequence[CorpusRow]) -> str:
-    h = hashlib.sha256()
-    for r in rows:
-        h.update(json.dumps([r.family, r.prompt, r.answer]).encode("utf-8"))
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------- tokenizer
@@ -352,8 +230,10 @@ def build(out_dir: Path, settings: PretrainSettings = PretrainSettings(), log=pr
     old_threads = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
     try:
-        rows = build_corpus(settings)
-        log(f"corpus: {len(rows)} rows ({settings.plain_rows} plain files, {settings.chat_rows} chat turns)")
+        generated = build_corpus(settings)
+        rows = without_contaminated(generated)
+        log(f"corpus: {len(rows)} rows ({settings.plain_rows} plain files, {settings.chat_rows} chat turns, "
+            f"{len(generated) - len(rows)} dropped for sharing a 13-gram with the benchmark)")
         hits = contaminated_rows(rows)
         if hits:
             raise RuntimeError(f"{len(hits)} corpus rows share a 13-gram with the benchmark, first: {hits[:5]}")
@@ -374,6 +254,7 @@ def build(out_dir: Path, settings: PretrainSettings = PretrainSettings(), log=pr
         "model_shape": MODEL_SHAPE,
         "chat_families": list(CHAT_FAMILIES),
         "corpus_sha256": corpus_hash(rows),
+        "corpus_rows_dropped": len(generated) - len(rows),
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": stats,
         "seconds": round(time.time() - started, 1),

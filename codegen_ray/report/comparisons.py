@@ -29,9 +29,14 @@ class Comparison:
 
 @dataclass(frozen=True)
 class SweepAnalysis:
+    """``comparisons``: on the report problems when there is a selection/report split (the unbiased ones), else on
+    all problems. ``comparisons_all``: with a split only, the same tests on all problems: more power, but the
+    selection problems that chose each best checkpoint are among them, so they lean optimistic."""
+
     best_by_variant: dict[str, CheckpointResult]
     best_overall: Optional[CheckpointResult]
     comparisons: tuple[Comparison, ...]
+    comparisons_all: tuple[Comparison, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------------- comparison
@@ -123,13 +128,11 @@ def analyse(inp: SweepReportInput) -> SweepAnalysis:
     for v, r in best.items():
         if r.is_base or not r.ok:
             raise ValueError(f"best checkpoint of {v!r} is {r.key} ({r.status.value}); it must be an ok checkpoint")
-    comparisons = compare(
-        best,
-        inp.base_result,
-        num_samples=inp.num_samples,
-        alpha=inp.alpha,
-        bootstrap_samples=inp.bootstrap_samples,
-        bootstrap_seed=inp.bootstrap_seed,
-        problem_ids=inp.split.report_ids if inp.split is not None else None,
-    )
-    return SweepAnalysis(best, choose_best_overall(best), tuple(comparisons))
+    def tests(problem_ids: Optional[Collection[str]]) -> tuple[Comparison, ...]:
+        return tuple(compare(best, inp.base_result, num_samples=inp.num_samples, alpha=inp.alpha,
+                             bootstrap_samples=inp.bootstrap_samples, bootstrap_seed=inp.bootstrap_seed,
+                             problem_ids=problem_ids))
+
+    if inp.split is None:
+        return SweepAnalysis(best, choose_best_overall(best), tests(None))
+    return SweepAnalysis(best, choose_best_overall(best), tests(inp.split.report_ids), tests(None))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Collection, Optional, Sequence
 
 from ..stats import Interval
-from .comparisons import SweepAnalysis, analyse
+from .comparisons import Comparison, SweepAnalysis, analyse
 from .formatting import fmt_loss, pct
 from .plots import LOSS_PLOT, MATRIX_PLOT, PASS1_PLOT
 from .results import SweepReportInput
@@ -27,6 +27,22 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Colle
 
 def _ci(iv: Optional[Interval]) -> str:
     return "-" if iv is None else f"[{100 * iv.low:.1f}, {100 * iv.high:.1f}]"
+
+
+def _comparison_lines(comparisons: Sequence[Comparison], inp: SweepReportInput) -> list[str]:
+    """One sentence per comparison, then their table (and a blank line)."""
+    L = [f"- {c.sentence}." for c in comparisons] + [""]
+    ch = ["A", "B", "problems", "A Pass@1", "B Pass@1", "only A solved", "only B solved", "p", "p (Holm)",
+          f"significant at {inp.alpha:g}"]
+    if inp.num_samples > 1:
+        ch[5], ch[6] = "A better", "B better"
+    crow = [
+        [f"{c.a} ({c.a_key})", f"{c.b} ({c.b_key})", str(c.test.n), pct(c.test.mean_a), pct(c.test.mean_b),
+         str(c.test.b10), str(c.test.b01), f"{c.test.p_value:.4g}", f"{c.p_holm:.4g}",
+         "yes" if c.test.significant else "no"]
+        for c in comparisons
+    ]
+    return L + _md_table(ch, crow, right={2, 3, 4, 5, 6, 7, 8}) + [""]
 
 
 def render_report_md(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = None, plots: Sequence[str] = ()) -> str:
@@ -158,24 +174,17 @@ def render_report_md(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = 
         )
     L.append("")
     if an.comparisons:
-        L += [f"- {c.sentence}." for c in an.comparisons]
-        L.append("")
-        ch = ["A", "B", "problems", "A Pass@1", "B Pass@1", "only A solved", "only B solved", "p", "p (Holm)",
-              f"significant at {inp.alpha:g}"]
-        if inp.num_samples > 1:
-            ch[5], ch[6] = "A better", "B better"
-        crow = [
-            [f"{c.a} ({c.a_key})", f"{c.b} ({c.b_key})", str(c.test.n), pct(c.test.mean_a), pct(c.test.mean_b),
-             str(c.test.b10), str(c.test.b01), f"{c.test.p_value:.4g}", f"{c.p_holm:.4g}",
-             "yes" if c.test.significant else "no"]
-            for c in an.comparisons
-        ]
-        L += _md_table(ch, crow, right={2, 3, 4, 5, 6, 7, 8})
-        L.append("")
+        L += _comparison_lines(an.comparisons, inp)
         L.append(
             "The sentences use each test's own p-value; with several comparisons, the Holm-adjusted p-value is the "
             "one that controls the chance of any false positive across the whole table."
         )
+        if an.comparisons_all:
+            L += ["", "### The same tests on all problems", "",
+                  f"All {an.comparisons_all[0].test.n} problems, the selection problems that chose each best "
+                  "checkpoint included: more power than the report problems alone, but leaning optimistic for the "
+                  "fine-tuned side (Holm-adjusted within this table).", ""]
+            L += _comparison_lines(an.comparisons_all, inp)[:-1]
     else:
         L.append("No comparisons: fewer than two variants with a best checkpoint and no evaluated base model.")
     L.append("")

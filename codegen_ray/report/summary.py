@@ -105,7 +105,7 @@ def build_summary(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = Non
             "bootstrap_samples": inp.bootstrap_samples if inp.num_samples > 1 else None,
             "bootstrap_seed": inp.bootstrap_seed if inp.num_samples > 1 else None,
             "interval": "Wilson score",
-            "multiple_comparisons": "p_holm: Holm-adjusted over the comparisons listed",
+            "multiple_comparisons": "p_holm: Holm-adjusted over the comparisons of the same list",
         },
         "selection": None
         if inp.split is None
@@ -122,6 +122,8 @@ def build_summary(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = Non
         "best_by_variant": {v: r.key for v, r in an.best_by_variant.items()},
         "best_overall": None if an.best_overall is None else an.best_overall.key,
         "comparisons": [_comparison_to_dict(c) for c in an.comparisons],
+        # with a split: the same tests on all problems (the selection problems that chose the best included)
+        "comparisons_all_problems": [_comparison_to_dict(c) for c in an.comparisons_all],
         "contamination": None if inp.contamination is None else inp.contamination.to_dict(),
         "curves": {
             c.variant: {
