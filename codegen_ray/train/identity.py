@@ -17,7 +17,7 @@ disagree. What is in it:
   not by path).
 
 A local base model directory is keyed by its path, not its content: hashing gigabytes of weights on every plan would
-cost more than it protects (replace a model's files under a new path, or set ``model.revision``).
+cost more than it protects (put a changed model under a new path).
 """
 
 from __future__ import annotations
