@@ -113,13 +113,14 @@ def test_every_setting_is_a_resource_or_changes_a_key(section):
 
 def test_cpus_per_worker_and_other_resources_keep_every_key():
     """What the README promises: a rerun with more workers' CPUs, GPUs, actors or execution slots finds its results."""
-    base = keys(load_config())
-    moved = keys(load_config(None, [
-        "training.cpus_per_worker=0.5", "training.max_failures=0", "generation.num_actors=4",
-        "generation.cpus_per_actor=0.5", "generation.batch_size=2", "execution.num_actors=8",
-        "execution.cpus_per_actor=1", "ray.num_cpus=16", "ray.max_concurrent_trials=1", "tracking.enabled=false",
-        "output.root=/elsewhere", "model.cache_dir=/elsewhere/cache"]))
-    assert moved == base
+    changes = ["training.cpus_per_worker=2", "training.max_failures=0", "generation.num_actors=4",
+               "generation.cpus_per_actor=2", "generation.batch_size=2", "execution.num_actors=8",
+               "execution.cpus_per_actor=1", "ray.num_cpus=16", "ray.max_concurrent_trials=1",
+               "tracking.enabled=false", "output.root=/elsewhere", "model.cache_dir=/elsewhere/cache"]
+    base_cfg, moved_cfg = load_config(), load_config(None, changes)
+    before, after = base_cfg.flat_params(), moved_cfg.flat_params()
+    assert all(before[c.split("=")[0]] != after[c.split("=")[0]] for c in changes)  # each one really changes
+    assert keys(moved_cfg) == keys(base_cfg)
 
 
 def test_num_workers_is_in_the_training_key():

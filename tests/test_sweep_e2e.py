@@ -206,7 +206,7 @@ def test_dry_run_plan_matches_what_ran(sweep_runs, capsys):
 
 
 # Only resources differ from the finished sweep's config: nothing may be trained, generated or graded again.
-OTHER_RESOURCES = ["training.cpus_per_worker=0.5", "training.max_failures=0", "generation.cpus_per_actor=0.5",
+OTHER_RESOURCES = ["training.cpus_per_worker=1", "training.max_failures=0", "generation.cpus_per_actor=1",
                    "execution.num_actors=1", "execution.cpus_per_actor=1", "ray.max_concurrent_trials=2"]
 
 
@@ -217,6 +217,9 @@ def test_rerun_with_other_resources_reuses_everything_and_exits_0(sweep_runs, tm
     from codegen_ray.report import load_summary
 
     tmp, cfg = sweep_runs["tmp"], sweep_runs["cfg"]
+    overrides = [*_overrides(tmp, Path(cfg.model.cache_dir)), *OTHER_RESOURCES]
+    before_params, after_params = cfg.flat_params(), load_config(None, overrides).flat_params()
+    assert all(before_params[o.split("=")[0]] != after_params[o.split("=")[0]] for o in OTHER_RESOURCES)
     results = tmp / "results"
     work = [results / "training", *(results / "livecodebench" / d for d in ("generations", "evaluations", "detailed"))]
 
@@ -228,7 +231,7 @@ def test_rerun_with_other_resources_reuses_everything_and_exits_0(sweep_runs, tm
     monkeypatch.chdir(tmp)
     with open(tmp_path / "stderr.txt", "w", encoding="utf-8") as err:  # Tune pickles the progress bar's stream
         monkeypatch.setattr(sys, "stderr", err)
-        rc = cli.main(["sweep", *_overrides(tmp, Path(cfg.model.cache_dir)), *OTHER_RESOURCES])
+        rc = cli.main(["sweep", *overrides])
         monkeypatch.undo()
     assert rc == 0, (tmp_path / "stderr.txt").read_text()[-3000:]
     assert files() == before  # no training, generation, evaluation or verdict file written or added
