@@ -23,6 +23,11 @@ BUILTIN_DATA_NAMES: tuple[str, ...] = ("deep", "diverse")
 #: The mini benchmark (LiveCodeBench record schema), what ``builtin:atcoder-mini`` resolves to.
 BUILTIN_BENCHMARK_PATH: Path = DATA_DIR / "atcoder_mini.jsonl"
 
+#: The shipped builtin model (``builtin:tiny-qwen2``) and its manifest, which lists the sha256 of every file: the
+#: manifest's bytes identify the model's content (the result keys hash them).
+BUILTIN_TINY_MODEL_DIR: Path = DATA_DIR.parent / "tiny_model"
+BUILTIN_TINY_MODEL_MANIFEST: Path = BUILTIN_TINY_MODEL_DIR / "manifest.json"
+
 
 def builtin_data_path(name: str) -> Path:
     """Path of a shipped training dataset: ``deep`` or ``diverse`` (a ``builtin:`` prefix is accepted)."""

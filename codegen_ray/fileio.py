@@ -1,8 +1,10 @@
-"""Files: atomic writes (readers, and reruns after a crash, see the old file or the new one, never a partial one) and
-JSONL reading that names the file and line of any bad record."""
+"""Files: atomic writes (readers, and reruns after a crash, see the old file or the new one, never a partial one),
+JSONL reading that names the file and line of any bad record, and the sha256 of a file's bytes (what result keys
+hash, never a path)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -38,6 +40,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             pass
         raise
     return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 (hex) of the file's bytes, read in 1 MiB blocks. Raises OSError when it cannot be read."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:

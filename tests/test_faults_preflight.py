@@ -295,7 +295,14 @@ def test_dry_run_json_is_the_only_thing_on_stdout(tmp_path, cache_dir, sweep_mod
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     plan = json.loads(proc.stdout)  # one JSON object and nothing else
-    assert plan["schema"] == "codegen_ray.plan/1"
+    assert plan["schema"] == "codegen_ray.plan/2"
+    # Each variant's training key and the evaluation key: the ones the sweep files its results under.
+    from codegen_ray.config import load_config
+    from codegen_ray.sweep.keys import evaluation_key, training_keys
+
+    cfg = load_config(None, [f"output.root={tmp_path / 'results'}", f"model.cache_dir={cache_dir}"])
+    assert {v["name"]: v["training_key"] for v in plan["variants"]} == training_keys(cfg)
+    assert plan["evaluation_key"] == evaluation_key(cfg)
     assert plan["base"] == {"variant": "base", "name": "base", "step": 0, "epoch": 0}
     for v in plan["variants"]:
         assert v["checkpoints"] and all(

@@ -4,11 +4,14 @@ default, run twice in-process into two output roots:
 * determinism: the same config and seed give an identical summary.json (timestamps and durations live under the
   ``volatile`` key, which ``load_summary`` drops);
 * a results directory that cannot be written at the end of a run: the CLI prints one clear line naming the path and
-  exits 1, and everything finished before (training, generations, evaluations, the previous summary) is intact.
+  exits 1, and everything finished before (training, generations, evaluations, the previous summary) is intact;
+* keys by content: a variant whose data file is a copy of the builtin one reuses its training; edited in place, that
+  variant (and only it) is trained again, under a new training key.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -87,3 +90,38 @@ def test_unwritable_results_directory_fails_clearly_and_keeps_finished_work(two_
     for p, data in keep.items():
         assert p.is_file() and p.read_bytes() == data, p
     assert not [p for p in root.rglob("*.tmp")]
+
+
+def test_data_file_edited_in_place_is_trained_again_under_a_new_key(two_runs, cache_dir, tmp_path):
+    from codegen_ray.builtin import builtin_data_path
+    from codegen_ray.sweep import SweepPaths, plan_sweep
+    from codegen_ray.sweep.training_stage import run_training_stage
+
+    root = two_runs["tmp"] / "a"
+    data = tmp_path / "my_deep.jsonl"
+    shutil.copyfile(builtin_data_path("deep"), data)  # the bytes of builtin:deep, at a path of the user's
+
+    def train():
+        plan = plan_sweep(load_config(None, _overrides(root, cache_dir) + [f"data.variants[0].path={data}"]))
+        paths = SweepPaths.for_plan(plan)
+        trainings = run_training_stage(plan, paths, None, progress=False)
+        return plan, paths, {name: t.reused for name, t in trainings.items()}
+
+    plan, paths, reused = train()
+    assert reused == {"deep": True, "diverse": True}  # same bytes, same training: nothing trained
+    assert paths.eval_key == two_runs["a"].run_key
+    # Edit the file in place: every answer gets a comment line (same path, the variant's rows all change).
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        row["messages"][-1]["content"] = "# edited\n" + row["messages"][-1]["content"]
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    plan2, paths2, reused2 = train()
+    assert reused2 == {"deep": False, "diverse": True}
+    assert plan2.training_keys["deep"] != plan.training_keys["deep"]
+    assert plan2.training_keys["diverse"] == plan.training_keys["diverse"]
+    assert paths2.eval_key != paths.eval_key
+    new_dir, old_dir = paths2.training_dir("deep"), paths.training_dir("deep")
+    assert new_dir != old_dir and (old_dir / "training_complete.json").is_file()  # the old run stays, untouched
+    marker = json.loads((new_dir / "training_complete.json").read_text(encoding="utf-8"))
+    assert marker["config_hash"] == plan2.training_keys["deep"]  # the trainer's fingerprint is the key
+    assert "# edited" in (new_dir / "data" / "train.jsonl").read_text(encoding="utf-8")

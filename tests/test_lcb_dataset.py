@@ -101,10 +101,11 @@ def test_hub_source_downloads_release_files(monkeypatch, tmp_path):
     recs = fixture_records()
     write_jsonl(tmp_path / "test.jsonl", recs[:3])
     write_jsonl(tmp_path / "test2.jsonl", recs[3:])
-    asked = []
+    asked, revisions = [], []
 
-    def fake_download(repo_id, filename, repo_type, cache_dir=None):
+    def fake_download(repo_id, filename, repo_type, cache_dir=None, revision=None):
         asked.append((repo_id, filename, repo_type))
+        revisions.append(revision)
         return str(tmp_path / filename)
 
     import huggingface_hub
@@ -116,6 +117,10 @@ def test_hub_source_downloads_release_files(monkeypatch, tmp_path):
     asked.clear()
     load_problems(BenchmarkConfig(source="livecodebench/code_generation", release="release_v6"))
     assert asked == [("livecodebench/code_generation", "test.jsonl", "dataset")]  # one file, no release tags
+    assert set(revisions) == {None}  # no benchmark.revision: the hub's main branch
+    revisions.clear()
+    load_problems(BenchmarkConfig(source="livecodebench/code_generation_lite", release="v1", revision="0123abc"))
+    assert revisions == ["0123abc"]  # benchmark.revision pins the dataset repository's commit
 
 
 def test_unknown_source():

@@ -2,7 +2,8 @@
 version of the embedded default, interrupted with SIGINT after the first variant's training, then rerun twice.
 
 One module-scoped run feeds several tests, each checking one property: the outputs' shape, the MLflow runs, the
-resume counters, and that a finished sweep reruns without redoing anything.
+resume counters, that a finished sweep reruns without redoing anything, and that a rerun through the CLI with other
+resources (CPUs per worker and actor, execution actors, retries) finds every result and exits 0.
 """
 
 from __future__ import annotations
@@ -199,3 +200,47 @@ def test_dry_run_plan_matches_what_ran(sweep_runs, capsys):
     assert sorted(v["name"] for v in as_json["variants"]) == sorted({r.variant for r in ran if not r.is_base})
     assert as_json["evaluation_trials"] == len(ran)
     assert as_json["evaluation_key"] == sweep_runs["first"].run_key  # where the results landed
+    for v in as_json["variants"]:  # and where each variant's training landed
+        assert (sweep_runs["tmp"] / "results" / "training" / v["training_key"] / v["name"] / "training_complete.json"
+                ).is_file()
+
+
+# Only resources differ from the finished sweep's config: nothing may be trained, generated or graded again.
+OTHER_RESOURCES = ["training.cpus_per_worker=1", "training.max_failures=0", "generation.cpus_per_actor=1",
+                   "execution.num_actors=1", "execution.cpus_per_actor=1", "ray.max_concurrent_trials=2"]
+
+
+def test_rerun_with_other_resources_reuses_everything_and_exits_0(sweep_runs, tmp_path, monkeypatch):
+    from mlflow import MlflowClient
+
+    from codegen_ray import cli
+    from codegen_ray.report import load_summary
+
+    tmp, cfg = sweep_runs["tmp"], sweep_runs["cfg"]
+    overrides = [*_overrides(tmp, Path(cfg.model.cache_dir)), *OTHER_RESOURCES]
+    before_params, after_params = cfg.flat_params(), load_config(None, overrides).flat_params()
+    assert all(before_params[o.split("=")[0]] != after_params[o.split("=")[0]] for o in OTHER_RESOURCES)
+    results = tmp / "results"
+    work = [results / "training", *(results / "livecodebench" / d for d in ("generations", "evaluations", "detailed"))]
+
+    def files() -> dict[Path, tuple[int, int]]:
+        return {p: (p.stat().st_mtime_ns, p.stat().st_size) for d in work for p in d.rglob("*") if p.is_file()}
+
+    before = files()
+    summary = load_summary(results / "livecodebench" / "summary.json")
+    monkeypatch.chdir(tmp)
+    with open(tmp_path / "stderr.txt", "w", encoding="utf-8") as err:  # Tune pickles the progress bar's stream
+        monkeypatch.setattr(sys, "stderr", err)
+        rc = cli.main(["sweep", *overrides])
+        monkeypatch.undo()
+    assert rc == 0, (tmp_path / "stderr.txt").read_text()[-3000:]
+    assert files() == before  # no training, generation, evaluation or verdict file written or added
+    assert load_summary(results / "livecodebench" / "summary.json") == summary
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name(cfg.tracking.experiment).experiment_id],
+                              max_results=1000)
+    parents = [r for r in runs if r.data.tags.get("codegen_ray.kind") == "sweep"]
+    assert len(parents) == 1  # the same sweep: its MLflow run is found again, not duplicated
+    trials = [r.data.tags["codegen_ray.trial"] for r in runs
+              if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(trials) == len(set(trials))

@@ -103,6 +103,29 @@ def test_rerun_returns_finished_result_and_refuses_other_config(full_run, tiny_m
                       exclude_sources=frozenset({f"{data_file}:5"}))
 
 
+def test_resources_and_a_moved_data_file_reuse_the_run_but_an_edit_does_not(full_run, tiny_model_path, data_file,
+                                                                              tmp_path):
+    """The fingerprint is the sweep's training key: the data file's bytes (not its path) and no resource settings."""
+    import shutil
+
+    from codegen_ray.train.trainer import train_variant
+
+    cfg, result, _client, _run_id, root = full_run
+    moved = tmp_path / "elsewhere.jsonl"
+    shutil.copyfile(data_file, moved)
+    other = make_cfg(moved, cpus_per_worker=0.25, max_failures=0)  # other resources, the same two workers
+    again = train_variant(other, other.data.variants[0], root / "out", model_path=str(tiny_model_path),
+                          exclude_sources=frozenset({f"{moved}:5"}))
+    assert again.reused and again.checkpoints == result.checkpoints and again.config_hash == result.config_hash
+    rows = moved.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = json.loads(rows[0])
+    row["messages"][-1]["content"] += " (edited)"
+    moved.write_text("".join([json.dumps(row) + "\n", *rows[1:]]), encoding="utf-8")  # edited in place
+    with pytest.raises(UserError, match="different configuration"):
+        train_variant(other, other.data.variants[0], root / "out", model_path=str(tiny_model_path),
+                      exclude_sources=frozenset({f"{moved}:5"}))
+
+
 def test_worker_failure_resumes_from_last_checkpoint(full_run, tiny_model_path, data_file, tmp_path, monkeypatch):
     from faults import crash_once_after_checkpoints
 

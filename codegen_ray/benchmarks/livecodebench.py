@@ -10,9 +10,10 @@ from ..errors import UserError
 from ..types import Completion, Problem, ProgramVerdict, Prompt
 from .base import Benchmark, GradeFileReport, GradeFileRequest
 
-# The keys of benchmark.* that are not LiveCodeBench's (left out of its evaluation key, which therefore stays what
-# it was before benchmark.name existed).
+# The keys of benchmark.* that are not LiveCodeBench's (left out of its evaluation key), and those that say where the
+# problems come from (the key holds what they identify instead: the files' content, or the hub name and revision).
 _OTHER_KEYS = ("name", "humaneval")
+_SOURCE_KEYS = ("source", "release", "revision")
 
 
 class LiveCodeBench(Benchmark):
@@ -22,11 +23,15 @@ class LiveCodeBench(Benchmark):
     def __init__(self, cfg: Any):
         self.cfg = cfg
 
+    @property
+    def _base_dir(self) -> Optional[Path]:
+        """Relative local sources resolve against the config file's directory."""
+        return Path(self.cfg.source_path).parent if self.cfg.source_path else None
+
     def load_problems(self) -> list[Problem]:
         from ..lcb.dataset import load_problems
 
-        cfg = self.cfg
-        return load_problems(cfg.benchmark, base_dir=Path(cfg.source_path).parent if cfg.source_path else None)
+        return load_problems(self.cfg.benchmark, base_dir=self._base_dir)
 
     def statements(self, problems: Sequence[Problem]) -> dict[str, str]:
         return {p.question_id: p.question_content for p in problems}
@@ -66,9 +71,12 @@ class LiveCodeBench(Benchmark):
         return self.cfg.benchmark.source
 
     def key_data(self) -> dict[str, Any]:
+        from ..lcb.dataset import source_identity
+
         data = dataclasses.asdict(self.cfg.benchmark)
-        for key in _OTHER_KEYS:
+        for key in _OTHER_KEYS + _SOURCE_KEYS:
             data.pop(key, None)
+        data["source"] = source_identity(self.cfg.benchmark, base_dir=self._base_dir)
         return data
 
     def selection_end_date(self) -> Optional[str]:

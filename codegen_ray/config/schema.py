@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, Optional
 
 import yaml
@@ -21,6 +22,12 @@ from ..types import BASE_CHECKPOINT_NAME
 # Variant names the sweep uses itself: "base" is the base model's key (its results, its generations file, its MLflow
 # run); a variant of that name would be taken for the base model and silently left out of best-checkpoint selection.
 RESERVED_VARIANT_NAMES = frozenset({BASE_CHECKPOINT_NAME})
+
+#: Field metadata of a resource setting: how much hardware the work gets, how it is spread or retried, or where a
+#: cache lives; never what is computed. The result keys leave these out (:func:`without_resources`), so a rerun that
+#: changes only resources reuses finished trainings, generations and evaluations. Every other field of the model,
+#: lora, training, generation and execution sections is in a key (``tests/test_keys.py`` changes each one).
+RESOURCE = MappingProxyType({"resource": True})
 
 
 # --------------------------------------------------------------------------------------------------------- sections
@@ -34,7 +41,7 @@ class ModelConfig:
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     trust_remote_code: bool = False
     # Where builtin assets (the tiny model) are written; env CODEGEN_RAY_CACHE overrides the default.
-    cache_dir: str = "~/.cache/codegen_ray"
+    cache_dir: str = field(default="~/.cache/codegen_ray", metadata=RESOURCE)
 
     def validate(self, key: str) -> None:
         if not self.name_or_path:
@@ -77,12 +84,15 @@ class TrainingConfig:
     seed: int = 42
     gradient_checkpointing: bool = False
     packing: bool = False
-    # Ray Train: data-parallel workers per variant and what each one gets.
+    # Ray Train: data-parallel workers per variant and what each one gets. num_workers is part of the training key:
+    # each worker takes micro_batch_size x gradient_accumulation_steps rows per optimizer step, so the global batch,
+    # the number of steps and the checkpoints follow it. The rest are resources (use_gpu: through the dtype that
+    # model.dtype=auto resolves to, which is in the key).
     num_workers: int = 1
-    use_gpu: bool = False
-    cpus_per_worker: float = 1.0
-    gpus_per_worker: float = 0.0
-    max_failures: int = 2
+    use_gpu: bool = field(default=False, metadata=RESOURCE)
+    cpus_per_worker: float = field(default=1.0, metadata=RESOURCE)
+    gpus_per_worker: float = field(default=0.0, metadata=RESOURCE)
+    max_failures: int = field(default=2, metadata=RESOURCE)
 
     def validate(self, key: str) -> None:
         for name in ("epochs", "micro_batch_size", "gradient_accumulation_steps", "max_seq_len", "log_every",
@@ -198,6 +208,7 @@ class BenchmarkConfig:
     name: Literal["livecodebench", "humaneval"] = "livecodebench"
     source: str = BUILTIN_BENCHMARK  # or livecodebench/code_generation_lite, or a local path
     release: str = "release_v6"  # hub only: release_v1..v6, release_latest, v1..v6
+    revision: Optional[str] = None  # hub only: a commit, branch or tag of the dataset repository (None: main)
     preset: Optional[str] = None  # e.g. atcoder-easy-2407-2411
     platforms: list[str] = field(default_factory=list)
     difficulties: list[str] = field(default_factory=list)
@@ -229,12 +240,16 @@ class BenchmarkConfig:
 
 @dataclass
 class VllmConfig:
-    gpu_memory_utilization: float = 0.85
+    """vLLM engine settings. dtype and max_model_len change what is generated (evaluation key, with backend vllm);
+    the others size or place the engine (resources: floating-point noise across them, as across GPU models, is not
+    a different experiment)."""
+
+    gpu_memory_utilization: float = field(default=0.85, metadata=RESOURCE)
     max_model_len: Optional[int] = None
-    max_lora_rank: int = 16
-    max_loras: int = 4
-    enforce_eager: bool = False
-    tensor_parallel_size: int = 1
+    max_lora_rank: int = field(default=16, metadata=RESOURCE)  # must be >= lora.r; does not change outputs
+    max_loras: int = field(default=4, metadata=RESOURCE)
+    enforce_eager: bool = field(default=False, metadata=RESOURCE)
+    tensor_parallel_size: int = field(default=1, metadata=RESOURCE)
     dtype: str = "auto"
 
 
@@ -250,11 +265,12 @@ class GenerationConfig:
     max_tokens: int = 2000
     seed: int = 0
     stop: list[str] = field(default_factory=list)
-    batch_size: int = 16  # hf backend: prompts per forward batch
-    hf_max_adapters: int = 4  # hf backend: LoRA adapters kept loaded (least recently used are dropped)
-    num_actors: int = 1
-    cpus_per_actor: float = 1.0
-    gpus_per_actor: float = 0.0
+    batch_size: int = field(default=16, metadata=RESOURCE)  # hf backend: prompts per forward batch
+    # hf backend: LoRA adapters kept loaded (least recently used are dropped)
+    hf_max_adapters: int = field(default=4, metadata=RESOURCE)
+    num_actors: int = field(default=1, metadata=RESOURCE)
+    cpus_per_actor: float = field(default=1.0, metadata=RESOURCE)
+    gpus_per_actor: float = field(default=0.0, metadata=RESOURCE)  # (backend auto and dtype auto resolve by it: keyed)
     vllm: VllmConfig = field(default_factory=VllmConfig)
 
     def validate(self, key: str) -> None:
@@ -284,8 +300,8 @@ class ExecutionConfig:
     wall_timeout_factor: float = 3.0  # wall-clock backstop = factor * timeout_s + 1 s
     memory_mb: int = 1024
     output_limit_kb: int = 8192
-    num_actors: int = 2
-    cpus_per_actor: float = 0.5
+    num_actors: int = field(default=2, metadata=RESOURCE)
+    cpus_per_actor: float = field(default=0.5, metadata=RESOURCE)
     isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto"
     min_isolation: Literal["rlimits", "bubblewrap"] = "rlimits"  # refuse to run below this level
     stop_at_first_failure: bool = True
@@ -415,6 +431,23 @@ class SweepConfig:
     @property
     def cache_dir(self) -> Path:
         return Path(os.path.expanduser(os.environ.get("CODEGEN_RAY_CACHE", self.model.cache_dir)))
+
+
+def without_resources(section: Any) -> dict[str, Any]:
+    """A config section as plain data without its :data:`RESOURCE` fields (nested sections too): the part of it that
+    can change a result, which the result keys hash."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(section):
+        if f.metadata.get("resource") or not f.metadata.get("yaml", True):
+            continue
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            out[f.name] = without_resources(value)
+        elif isinstance(value, list):
+            out[f.name] = [without_resources(v) if dataclasses.is_dataclass(v) else v for v in value]
+        else:
+            out[f.name] = json.loads(json.dumps(value, default=str))  # a copy, as plain JSON values
+    return out
 
 
 def stable_hash(data: Any) -> str:

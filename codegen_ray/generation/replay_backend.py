@@ -19,7 +19,6 @@ time too. ``generation.*`` sampling settings do not apply. Nothing heavy is impo
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -46,15 +45,6 @@ def replay_variant(checkpoint: CheckpointRef) -> str:
 
 def missing_row_message(variant: str, step: int, question_id: str) -> str:
     return f"no row for variant {variant!r}, step {step}, question {question_id!r}"
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of the file's bytes: keys the sweep's results, so an edited replay file is never silently reused."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

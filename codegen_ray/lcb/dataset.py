@@ -16,7 +16,7 @@ from typing import Any, Optional
 from ..builtin import BUILTIN_BENCHMARK, BUILTIN_BENCHMARK_PATH
 from ..config import BenchmarkConfig
 from ..errors import ConfigError, DataError
-from ..fileio import iter_jsonl
+from ..fileio import file_sha256, iter_jsonl
 from ..types import Problem
 from .records import RecordError, problem_from_record
 
@@ -93,6 +93,15 @@ def resolve_filters(bench: BenchmarkConfig) -> Filters:
 # -------------------------------------------------------------------------------------------------------- sources
 def resolve_source_files(bench: BenchmarkConfig, base_dir: Path | None = None) -> list[Path]:
     """The JSONL files to read for ``bench.source`` (downloads from the hub when the source is a hub id)."""
+    local = local_source_files(bench, base_dir)
+    if local is not None:
+        return local
+    return download_release(bench.source, bench.release, revision=bench.revision)
+
+
+def local_source_files(bench: BenchmarkConfig, base_dir: Path | None = None) -> Optional[list[Path]]:
+    """The local files ``bench.source`` names (the builtin set, a JSONL file, a directory mirror's release files);
+    None for a hub dataset (nothing is downloaded here)."""
     source = bench.source
     if source in BUILTIN_SOURCES:
         path = BUILTIN_SOURCES[source]
@@ -109,9 +118,25 @@ def resolve_source_files(bench: BenchmarkConfig, base_dir: Path | None = None) -
     if local.is_dir():
         return mirror_files(local, bench.release)
     if source in HUB_DATASETS:
-        return download_release(source, bench.release)
+        return None
     raise ConfigError("benchmark.source",
                       f"{source!r} is neither a local file/directory, a builtin, nor one of {', '.join(HUB_DATASETS)}")
+
+
+def source_identity(bench: BenchmarkConfig, base_dir: Path | None = None) -> dict[str, Any]:
+    """What identifies the problems of ``bench.source`` (for the evaluation key), never a path: the sha256 of the
+    bytes of every local file read (the builtin set, a file, a mirror's release files), or a hub dataset's name, the
+    files its release selects and its revision. Downloads nothing."""
+    local = local_source_files(bench, base_dir)
+    if local is None:
+        return {"hub": bench.source, "files": hub_files(bench.source, bench.release), "revision": bench.revision}
+    digests = []
+    for path in local:
+        try:
+            digests.append(file_sha256(path))
+        except OSError as err:
+            raise DataError(str(path), f"cannot read: {err.strerror or err}") from None
+    return {"sha256": digests}
 
 
 def mirror_files(directory: Path, release: str) -> list[Path]:
@@ -132,8 +157,10 @@ def hub_files(repo_id: str, release: str) -> list[str]:
     return release_files(release)
 
 
-def download_release(repo_id: str, release: str, cache_dir: str | None = None) -> list[Path]:
-    """Download the release's files from the hub (cached by huggingface_hub) and return their local paths."""
+def download_release(repo_id: str, release: str, cache_dir: str | None = None,
+                     revision: Optional[str] = None) -> list[Path]:
+    """Download the release's files from the hub at ``revision`` (None: main; cached by huggingface_hub) and return
+    their local paths."""
     names = hub_files(repo_id, release)
     try:
         from huggingface_hub import hf_hub_download
@@ -142,7 +169,8 @@ def download_release(repo_id: str, release: str, cache_dir: str | None = None) -
     paths = []
     for name in names:
         try:
-            paths.append(Path(hf_hub_download(repo_id=repo_id, filename=name, repo_type="dataset", cache_dir=cache_dir)))
+            paths.append(Path(hf_hub_download(repo_id=repo_id, filename=name, repo_type="dataset",
+                                        cache_dir=cache_dir, revision=revision)))
         except Exception as err:  # noqa: BLE001 - network/auth/missing file: tell the user what failed
             raise DataError(f"hf://datasets/{repo_id}/{name}",
                             f"download failed ({type(err).__name__}: {err}); download once and point "

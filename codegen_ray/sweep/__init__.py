@@ -11,11 +11,12 @@ generations and evaluations; ``results/livecodebench/summary.json`` always holds
 Modules, top to bottom: ``run`` (:func:`run_sweep`); ``outputs`` (report, latest copies, MLflow) and the two stages
 ``training_stage`` / ``evaluation_stage`` (Tune trials, via ``tune_plumbing``); ``evaluation`` (one checkpoint through
 the pools) and ``mlflow_runs``; ``plan`` (preflight: :func:`plan_sweep`), ``preflight``, ``runtime`` (Ray), ``result``
-and ``keys`` (output hashes and paths).
+and ``keys`` (output hashes and paths: what is in a training or an evaluation key, and what is a resource that is
+not).
 """
 
 from .evaluation import CheckpointEvaluation, EvaluationContext, evaluate_checkpoint
-from .keys import SweepPaths, evaluation_key, replay_path, training_key
+from .keys import SweepPaths, evaluation_key, replay_path, training_keys
 from .plan import PlannedCheckpoint, SweepPlan, VariantPlan, plan_sweep, resolve_model_path, selection_split
 from .result import SweepResult
 from .run import run_sweep
@@ -23,4 +24,4 @@ from .runtime import ray_runtime
 
 __all__ = ["CheckpointEvaluation", "EvaluationContext", "PlannedCheckpoint", "SweepPaths", "SweepPlan", "SweepResult",
            "VariantPlan", "evaluate_checkpoint", "evaluation_key", "plan_sweep", "ray_runtime", "replay_path",
-           "resolve_model_path", "run_sweep", "selection_split", "training_key"]
+           "resolve_model_path", "run_sweep", "selection_split", "training_keys"]

@@ -1,47 +1,73 @@
-"""Output keys and paths: a sweep's results are keyed by hashes of the parts of the resolved config that change
-them, so a rerun of the same command finds (and reuses) finished trainings, generations and evaluations."""
+"""Output keys and paths: a sweep's results are keyed by hashes of what determines them, so a rerun of the same
+command finds (and reuses) finished trainings, generations and evaluations, and a rerun that changes something that
+matters does not.
+
+* **Training key**, one per variant: :func:`codegen_ray.train.training_key`, the same function that stamps the
+  trainer's ``run.json`` (what is in it: :mod:`codegen_ray.train.identity`).
+* **Evaluation key**, one per sweep: every variant's training key, the base model, the benchmark's problems
+  (``Benchmark.key_data``: local files by their bytes, hub datasets by name and revision), the generation settings
+  that change outputs (the backend as resolved, sampling, the dtype generation runs in, vLLM's ``max_model_len`` and
+  ``dtype`` with the vLLM backend, the replay file's bytes with the replay backend) and the execution settings that
+  change verdicts.
+
+Resource settings (``config.RESOURCE``: CPUs and GPUs per worker or actor, actor counts, execution slots,
+``max_failures``, batch sizes, vLLM's memory and parallelism) are in neither, so changing them reuses finished work.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from ..benchmarks import benchmark_for
-from ..config import SweepConfig, stable_hash
+from ..config import SweepConfig, stable_hash, without_resources
 from ..errors import ConfigError
-
-_TRAIN_SECTIONS = ("model", "lora", "training", "data")
-
-
-_RESOURCE_KEYS = {"num_actors", "cpus_per_actor", "gpus_per_actor", "num_workers", "cpus_per_worker",
-                  "gpus_per_worker", "batch_size", "hf_max_adapters"}
+from ..fileio import file_sha256
+from ..train.identity import model_identity, training_key
 
 
-def _strip_resources(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k not in _RESOURCE_KEYS and k != "max_failures"}
+def training_keys(cfg: SweepConfig, excluded: Optional[Mapping[str, frozenset[str]]] = None) -> dict[str, str]:
+    """``{variant: training key}``; ``excluded``: the rows each variant leaves out (``SweepPlan.excluded_sources``,
+    none by default; only ``data.drop_contaminated`` excludes rows)."""
+    excluded = excluded or {}
+    return {v.name: training_key(cfg, v, excluded.get(v.name, frozenset())) for v in cfg.data.variants}
 
 
-def training_key(cfg: SweepConfig) -> str:
-    data = {s: getattr(cfg, s) for s in _TRAIN_SECTIONS}
-    blob = {k: _strip_resources(dataclasses.asdict(v)) for k, v in data.items()}
-    return stable_hash(blob)
+def evaluation_key(cfg: SweepConfig, excluded: Optional[Mapping[str, frozenset[str]]] = None,
+                   train_keys: Optional[Mapping[str, str]] = None) -> str:
+    """The sweep's evaluation key (``train_keys``: :func:`training_keys`, computed when not given)."""
+    from ..generation.base import resolve_backend_kind
 
-
-def evaluation_key(cfg: SweepConfig) -> str:
-    generation = _strip_resources({k: v for k, v in dataclasses.asdict(cfg.generation).items() if k != "vllm"})
-    generation.pop("replay_path")
-    if cfg.generation.backend == "replay":
-        # The file's content, not its name: an edited replay file is a new evaluation (and a moved one is not).
-        generation["replay_sha256"] = _replay_sha256(cfg)
+    if train_keys is None:
+        train_keys = training_keys(cfg, excluded)
     blob = {
-        "train": training_key(cfg),
+        "train": dict(sorted(train_keys.items())),
+        "model": model_identity(cfg),
         "benchmark": benchmark_for(cfg).key_data(),
-        "generation": generation,
-        "execution": _strip_resources(dataclasses.asdict(cfg.execution)),
+        "generation": generation_identity(cfg, resolve_backend_kind(cfg.generation.backend, cfg.generation)),
+        "execution": without_resources(cfg.execution),
     }
     return stable_hash(blob)
+
+
+def generation_identity(cfg: SweepConfig, backend: str) -> dict[str, Any]:
+    """What of ``generation`` (served by the resolved ``backend``) changes the completions."""
+    from ..generation.base import resolve_torch_dtype_name
+
+    gen = without_resources(cfg.generation)
+    vllm = gen.pop("vllm")
+    gen.pop("replay_path")
+    gen["backend"] = backend
+    if backend == "replay":
+        # The file's content, not its name: an edited replay file is a new evaluation (and a moved one is not).
+        gen["replay_sha256"] = _replay_sha256(cfg)
+    elif backend == "vllm":
+        gen["vllm"] = vllm
+        gen["dtype"] = cfg.model.dtype if cfg.model.dtype != "auto" else cfg.generation.vllm.dtype  # as the engine
+    else:
+        gen["dtype"] = resolve_torch_dtype_name(cfg.model.dtype, cfg.generation.gpus_per_actor > 0)
+    return gen
 
 
 def replay_path(cfg: SweepConfig) -> Optional[Path]:
@@ -52,8 +78,6 @@ def replay_path(cfg: SweepConfig) -> Optional[Path]:
 
 
 def _replay_sha256(cfg: SweepConfig) -> str:
-    from ..generation.replay_backend import file_sha256
-
     path = replay_path(cfg)
     try:
         return file_sha256(path)
@@ -63,25 +87,39 @@ def _replay_sha256(cfg: SweepConfig) -> str:
 
 @dataclass(frozen=True)
 class SweepPaths:
-    """Where everything lands. Training is keyed by the training hash, evaluation by the evaluation hash."""
+    """Where everything lands. Each variant's training by its training key, evaluation by the evaluation key."""
 
     output_root: Path  # absolute
     benchmark_dir: str
-    train_key: str
+    train_keys: Mapping[str, str]  # variant -> its training key
     eval_key: str
     storage_path: Optional[str] = None  # cluster: shared storage for Ray Train checkpoints
 
     @classmethod
-    def for_config(cls, cfg: SweepConfig) -> "SweepPaths":
+    def for_plan(cls, plan: Any) -> "SweepPaths":
+        """The paths of a planned sweep (``SweepPlan``: its keys were computed with the rows it excludes)."""
+        cfg = plan.cfg
         return cls(Path(cfg.output.root).expanduser().resolve(), cfg.output.benchmark_dir or cfg.benchmark.name,
-                   training_key(cfg), evaluation_key(cfg), cfg.ray.storage_path)
+                   dict(plan.training_keys), plan.evaluation_key, cfg.ray.storage_path)
+
+    @classmethod
+    def for_config(cls, cfg: SweepConfig) -> "SweepPaths":
+        """The paths of ``cfg`` with no rows excluded (a sweep with ``data.drop_contaminated``: :meth:`for_plan`)."""
+        keys = training_keys(cfg)
+        return cls(Path(cfg.output.root).expanduser().resolve(), cfg.output.benchmark_dir or cfg.benchmark.name,
+                   keys, evaluation_key(cfg, train_keys=keys), cfg.ray.storage_path)
+
+    @property
+    def train_key(self) -> str:
+        """One hash of every variant's training key (names the training stage's Tune experiment)."""
+        return stable_hash(sorted(self.train_keys.items()))
 
     @property
     def benchmark_root(self) -> Path:
         return self.output_root / self.benchmark_dir
 
     def training_dir(self, variant: str) -> Path:
-        return self.output_root / "training" / self.train_key / variant
+        return self.output_root / "training" / self.train_keys[variant] / variant
 
     @property
     def generations_dir(self) -> Path:

@@ -13,7 +13,7 @@ from ..builtin import BUILTIN_TINY_MODEL
 from ..config import GenerationConfig, SweepConfig
 from ..errors import ConfigError
 from ..types import BASE_CHECKPOINT_NAME, Problem, checkpoint_dir_name
-from .keys import evaluation_key, replay_path, training_key
+from .keys import evaluation_key, replay_path, training_keys
 from .preflight import check_model, check_output_writable, check_ray_address
 from .runtime import prepare_ray_auth
 
@@ -43,14 +43,15 @@ class VariantPlan:
     optimizer_steps: int
     checkpoints: list[PlannedCheckpoint]
     contaminated_rows: int
+    training_key: str  # its results live in training/<training_key>/<name>
 
     @property
     def expected_checkpoints(self) -> list[str]:
         return [c.name for c in self.checkpoints]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "rows": self.rows, "train_rows": self.train_rows, "val_rows": self.val_rows,
-                "test_rows": self.test_rows, "optimizer_steps": self.optimizer_steps,
+        return {"name": self.name, "training_key": self.training_key, "rows": self.rows, "train_rows": self.train_rows,
+                "val_rows": self.val_rows, "test_rows": self.test_rows, "optimizer_steps": self.optimizer_steps,
                 "contaminated_rows": self.contaminated_rows, "checkpoints": [c.to_dict() for c in self.checkpoints]}
 
 
@@ -67,6 +68,12 @@ class SweepPlan:
     contamination: Any = None  # contamination.ContaminationReport
     excluded_sources: dict[str, frozenset[str]] = field(default_factory=dict)
     replay_path: Optional[Path] = None  # backend replay: the completions file, absolute
+    evaluation_key: str = ""  # results of the evaluation stage live under <benchmark>/*/<evaluation_key>
+
+    @property
+    def training_keys(self) -> dict[str, str]:
+        """``{variant: training key}`` (``sweep.keys``; computed with the rows each variant excludes)."""
+        return {v.name: v.training_key for v in self.variants}
 
     @property
     def num_eval_trials(self) -> int:
@@ -87,10 +94,9 @@ class SweepPlan:
         n_tests = bench.count_tests(self.problems)
         gen = self.num_eval_trials * len(self.problems) * cfg.generation.n
         return {
-            "schema": "codegen_ray.plan/1",
+            "schema": "codegen_ray.plan/2",
             "model": {"name_or_path": cfg.model.name_or_path, "path": self.model_path},
-            "training_key": training_key(cfg),
-            "evaluation_key": evaluation_key(cfg),
+            "evaluation_key": self.evaluation_key,
             "benchmark": {
                 "name": bench.name,
                 "source": bench.source_label(),
@@ -127,12 +133,14 @@ class SweepPlan:
         ]
         for v in self.variants:
             lines.append(
-                f"  {v.name}: {v.rows} rows -> train {v.train_rows} / val {v.val_rows} / test {v.test_rows};"
+                f"  {v.name} (training key {v.training_key}): {v.rows} rows -> train {v.train_rows} /"
+                f" val {v.val_rows} / test {v.test_rows};"
                 f" {v.optimizer_steps} optimizer steps; checkpoints: {', '.join(v.expected_checkpoints)};"
                 f" contaminated rows: {v.contaminated_rows}"
             )
         lines += [
-            f"evaluation trials: {self.num_eval_trials} (base model + every checkpoint)",
+            f"evaluation trials: {self.num_eval_trials} (base model + every checkpoint; evaluation key"
+            f" {self.evaluation_key})",
             f"generations: {gen} ({cfg.generation.n} per problem; backend {self.backend},"
             f" {cfg.generation.num_actors} actor(s) x {cfg.generation.gpus_per_actor} GPU)"
             + (f"; replayed from {self.replay_path}" if self.replay_path is not None else ""),
@@ -180,17 +188,21 @@ def plan_sweep(cfg: SweepConfig) -> SweepPlan:
     )
     excluded: dict[str, frozenset[str]] = {}
     plans = []
+    flagged: dict[str, set[int]] = {}
     for v in cfg.data.variants:
-        flagged = {hit.row_index for hit in contamination.hits if hit.variant == v.name}
-        excluded[v.name] = (frozenset(rows[v.name][i].source for i in flagged)
+        flagged[v.name] = {hit.row_index for hit in contamination.hits if hit.variant == v.name}
+        excluded[v.name] = (frozenset(rows[v.name][i].source for i in flagged[v.name])
                             if cfg.data.drop_contaminated else frozenset())
+    keys = training_keys(cfg, excluded)
+    for v in cfg.data.variants:
         kept = [ex for ex in rows[v.name] if ex.source not in excluded[v.name]]
         parts = split_rows(kept, cfg.data)
         steps, ckpts = _expected_checkpoints(cfg.training_for(v), len(parts.train))
         plans.append(VariantPlan(v.name, len(rows[v.name]), len(parts.train), len(parts.val), len(parts.test),
-                                 steps, ckpts, len(flagged)))
+                                 steps, ckpts, len(flagged[v.name]), keys[v.name]))
     replay = _check_replay(cfg, problems, plans)
-    return SweepPlan(cfg, model_path, problems, plans, split, _backend_name(cfg), contamination, excluded, replay)
+    return SweepPlan(cfg, model_path, problems, plans, split, _backend_name(cfg), contamination, excluded, replay,
+                     evaluation_key(cfg, excluded, keys))
 
 
 def _check_replay(cfg: SweepConfig, problems: list[Problem], plans: list[VariantPlan]) -> Optional[Path]:

@@ -18,7 +18,7 @@ def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) ->
     """Train every variant, evaluate every checkpoint (and the base model), pick the best, report and track."""
     started = time.time()
     plan = plan_sweep(cfg)
-    paths = SweepPaths.for_config(cfg)
+    paths = SweepPaths.for_plan(plan)
     configure_logging(verbose)
     with ray_runtime(cfg, verbose):
         tracker = start_tracking(cfg, paths)

@@ -6,7 +6,8 @@ latest checkpoint (Ray Train restores the run from the snapshot under the same s
 
 Layout of ``output_dir``::
 
-    run.json                      fingerprint of what this run trains (a different one in the same dir is refused)
+    run.json                      fingerprint of what this run trains (:mod:`.identity`; a different one in the same
+                                  dir is refused)
     data/{train,val,test}.jsonl   the split, for inspection;  data/report.json: counts
     checkpoints/checkpoint-step-{S}-epoch-{E}/   adapter_model.safetensors, adapter_config.json, meta.json, ...
     training_complete.json        the TrainingResult (marker of a finished run)
@@ -15,7 +16,6 @@ Layout of ``output_dir``::
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import shutil
@@ -29,6 +29,7 @@ from ..fileio import atomic_write_text
 from ..errors import ConfigError, DataError, UserError
 from ..types import CHECKPOINT_RE, CheckpointRef
 from .data import LoadReport, load_variant_rows, split_rows, write_splits
+from .identity import training_key
 from .tokenize import check_chat_template, pad_token_id, tokenize_examples
 from .lora import check_target_modules, resolve_dtype
 from .worker import META_FILE, STATE_FILE, WorkerSpec, train_loop_per_worker
@@ -95,17 +96,8 @@ class TrainingResult:
 
 # ------------------------------------------------------------------------------------------------------- helpers
 def run_fingerprint(cfg: SweepConfig, variant: VariantConfig, exclude_sources: frozenset[str]) -> str:
-    """What determines a variant's training: model, LoRA, resolved hyperparameters, the variant's data and split."""
-    d = cfg.data
-    blob = {
-        "model": dataclasses.asdict(cfg.model) | {"cache_dir": None},
-        "lora": dataclasses.asdict(cfg.lora),
-        "training": dataclasses.asdict(cfg.training_for(variant)),
-        "variant": dataclasses.asdict(variant),
-        "split": [d.val_fraction, d.test_fraction, d.split_seed, d.bad_rows],
-        "exclude": sorted(exclude_sources),
-    }
-    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    """What determines a variant's training (:func:`.identity.training_identity`): the sweep's training key too."""
+    return training_key(cfg, variant, exclude_sources)
 
 
 def absolute_tracking_uri(uri: Optional[str]) -> Optional[str]:
