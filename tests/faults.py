@@ -142,6 +142,88 @@ class RaisingGrader:
         return self.inner(problem, code, sample_index, executor)
 
 
+# clock_nanosleep (time.sleep) by machine: a process blocked in it has started its program (it is not the test
+# process still waiting for its test's descriptors).
+NANOSLEEP_SYSCALL = {"x86_64": 230, "aarch64": 115}
+
+
+def _run_uid_processes(uid: int) -> list[int]:
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    if next(int(ln.split()[1]) for ln in fh if ln.startswith("Uid:")) == uid:
+                        found.append(int(entry))
+            except (OSError, StopIteration, ValueError):
+                continue
+    return found
+
+
+def _sleeping_in(pid: int, syscall: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/syscall") as fh:
+            return fh.read().split(" ", 1)[0] == str(syscall)
+    except OSError:
+        return False
+
+
+class StarveFirstAttempt:
+    """The first time a job is graded, its program gets no CPU at all once it has started (every process of the
+    executor's run uid blocked in ``time.sleep`` is SIGSTOPped, as a machine load that starves it would): the
+    wall-clock backstop ends it. Later attempts (the pool's re-run) run undisturbed. Each first attempt's verdict
+    is recorded (``probe_state(...)["first"]``). Needs root (the sandbox's throw-away run uid)."""
+
+    def __init__(self, inner: Any, state_dir: Path) -> None:
+        _by_value()
+        self.inner, self.state_dir = inner, str(state_dir)
+
+    def __call__(self, problem: Any, code: str, sample_index: int, executor: Any) -> Any:
+        import os
+        import platform
+        import signal
+        import threading
+
+        key = f"{problem.question_id}/{sample_index}"
+
+        def count(state: dict[str, Any]) -> int:
+            state["attempts"][key] = state["attempts"].get(key, 0) + 1
+            return state["attempts"][key]
+
+        if _locked_state(self.state_dir, count) > 1:
+            return self.inner(problem, code, sample_index, executor)
+        uid, syscall = executor.run_uid, NANOSLEEP_SYSCALL[platform.machine()]
+        stop = threading.Event()
+
+        def freeze() -> None:
+            while not stop.wait(0.01):
+                for pid in _run_uid_processes(uid):
+                    if _sleeping_in(pid, syscall):
+                        try:
+                            os.kill(pid, signal.SIGSTOP)
+                        except OSError:
+                            pass
+
+        watcher = threading.Thread(target=freeze, daemon=True)
+        watcher.start()
+        try:
+            verdict = self.inner(problem, code, sample_index, executor)
+        finally:
+            stop.set()
+            watcher.join()
+        test = verdict.tests[-1] if verdict.tests else None
+
+        def record(state: dict[str, Any]) -> None:
+            state["first"][key] = {"outcome": verdict.outcome.value, "detail": test.detail if test else "",
+                                   "wall_time_s": test.wall_time_s if test else 0.0,
+                                   "cpu_time_s": test.cpu_time_s if test else 0.0}
+
+        _locked_state(self.state_dir, record)
+        return verdict
+
+
 def grade_in_trials(pool: Any, job_lists: list[list[Any]]) -> list[list[Any]]:
     """``pool.grade(jobs)`` for each list at once, each from its own Ray task holding a pickled copy of the pool
     (as the sweep's evaluation trials do); the verdict lists in order."""

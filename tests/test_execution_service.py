@@ -10,12 +10,16 @@ grader and record what the pool made them do:
   kills it (no leaked actor);
 * a serial re-run runs alone: no program of another trial runs while it does;
 * actors whose CPUs cannot be had end the wait with an error naming them;
-* a grader that raises gives a harness error carrying its traceback; no actor is replaced, no sandbox restarted.
+* a grader that raises gives a harness error carrying its traceback; no actor is replaced, no sandbox restarted;
+* a program starved of CPU until the wall-clock backstop stops it is re-run alone and accepted (under CPU hogs);
+  an infinite loop and a sleep stay time limits.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import platform
 import threading
 import time
 
@@ -23,11 +27,13 @@ import pytest
 
 from codegen_ray.config import ExecutionConfig
 from codegen_ray.errors import HarnessError
-from codegen_ray.execution.pool import GradeJob
+from codegen_ray.execution.factory import limits_from_config
+from codegen_ray.execution.pool import GradeJob, needs_serial_rerun
 from codegen_ray.lcb.grading import LcbGrader
-from codegen_ray.types import Outcome, Problem
+from codegen_ray.types import Outcome, Problem, ProgramVerdict
 from codegen_ray.types import TestCase as Case
 from codegen_ray.types import TestType as Kind
+from codegen_ray.types import TestVerdict as Verdict
 
 pytestmark = [pytest.mark.ray]
 
@@ -42,6 +48,42 @@ SUM = problem("sum", [("1 2\n", "3\n"), ("10 20\n", "30\n")])
 ADD = "a, b = map(int, input().split())\nprint(a + b)"
 SLOW_ADD = "import time\ntime.sleep(0.3)\n" + ADD  # accepted; takes a while, so programs overlap when allowed
 LOOP = "while True: pass"
+
+
+def _hog(stop):
+    while not stop.is_set():
+        pass
+
+
+class CpuHogs:
+    """One busy process per core while the block runs."""
+
+    def __enter__(self) -> "CpuHogs":
+        self.stop = multiprocessing.Event()
+        self.procs = [multiprocessing.Process(target=_hog, args=(self.stop,), daemon=True)
+                      for _ in range(os.cpu_count() or 1)]
+        for p in self.procs:
+            p.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for p in self.procs:
+            p.join()
+
+
+def test_wall_clock_time_limits_are_rerun_like_near_limit_cpu_ones():
+    cfg = ExecutionConfig(timeout_s=2.0, wall_timeout_factor=3.0, near_limit_fraction=0.8)
+    backstop = limits_from_config(cfg).wall_time_s  # 3 * 2 + 1 = 7 s
+
+    def verdict(outcome, cpu, wall):
+        return ProgramVerdict("q", 0, outcome, (Verdict(0, outcome, cpu_time_s=cpu, wall_time_s=wall),), "bubblewrap")
+
+    assert backstop == 7.0
+    assert needs_serial_rerun(verdict(Outcome.TIME_LIMIT, 0.05, backstop), cfg)  # starved (or slept) to the backstop
+    assert needs_serial_rerun(verdict(Outcome.TIME_LIMIT, 2.0, 2.4), cfg)  # the CPU-time limit
+    assert not needs_serial_rerun(verdict(Outcome.ACCEPTED, 0.05, backstop), cfg)
+    assert not needs_serial_rerun(verdict(Outcome.WRONG_ANSWER, 1.9, 6.9), cfg)
 
 
 def test_one_in_flight_limit_and_one_replacement_for_all_trials(ray_session, tmp_path):
@@ -146,3 +188,38 @@ def test_a_grader_that_raises_is_a_harness_error_with_its_traceback_and_no_actor
         assert pool.actors_replaced == 0 and pool.worker_pids() == workers and pool.sandbox_pids() == sandboxes
     finally:
         pool.shutdown()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="starving the sandboxed program needs root (its throw-away run uid)")
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="clock_nanosleep number unknown here")
+def test_programs_starved_to_the_wall_clock_backstop_are_rerun_and_accepted(ray_session, tmp_path):
+    """Under CPU hogs, each program's first run gets no CPU at all once it has started (SIGSTOP: the extreme of a
+    starving load) until the wall-clock backstop ends it. The re-run alone accepts the correct programs; a real
+    infinite loop and a real sleep stay time limits."""
+    from faults import StarveFirstAttempt, probe_state
+
+    from codegen_ray.execution.pool import ExecutionPool
+
+    cfg = ExecutionConfig(timeout_s=1.0, wall_timeout_factor=3.0, memory_mb=256, num_actors=2, cpus_per_actor=1.0)
+    backstop = limits_from_config(cfg).wall_time_s
+    one = problem("one", [("2 3\n", "5\n")])
+    correct = ["import time\ntime.sleep(1.0)\na, b = map(int, input().split())\nprint(a + b)",
+               "import time\ntime.sleep(1.0)\nprint(sum(map(int, input().split())) + sum(range(10**5)) * 0)",
+               "import sys, time\ntime.sleep(1.0)\nsys.stdout.write(str(sum(map(int, sys.stdin.read().split()))))"]
+    hopeless = ["import time\ntime.sleep(1.0)\nwhile True: pass", "import time\ntime.sleep(1.0)\ntime.sleep(10**6)"]
+    jobs = [GradeJob(one, code, i) for i, code in enumerate(correct + hopeless)]
+    pool = ExecutionPool(cfg, StarveFirstAttempt(LcbGrader.from_execution_config(cfg), tmp_path))
+    try:
+        with CpuHogs():
+            verdicts = pool.grade(jobs)
+    finally:
+        pool.shutdown()
+    first = probe_state(tmp_path)["first"]
+    # Every first run was a time limit from the wall-clock backstop, with almost no CPU used ...
+    assert sorted(first) == [f"one/{i}" for i in range(len(jobs))]
+    for key, run in first.items():
+        assert run["outcome"] == "time_limit" and run["detail"].startswith("wall-clock time limit"), (key, run)
+        assert run["wall_time_s"] >= backstop and run["cpu_time_s"] < 0.5 * cfg.timeout_s, (key, run)
+    # ... and the re-run decided: the starved correct programs are accepted, the loop and the sleep are not.
+    assert [v.outcome for v in verdicts] == [Outcome.ACCEPTED] * 3 + [Outcome.TIME_LIMIT] * 2
+    assert probe_state(tmp_path)["attempts"] == {f"one/{i}": 2 for i in range(len(jobs))}

@@ -3,9 +3,12 @@ rules every way of grading shares (harness-error retries, which time-limit verdi
 programs run at once, batch sizes), and two ways to grade: one after another (:func:`grade_serial`) and on a
 thread pool (:func:`grade_threaded`). The Ray execution service (``service``, ``pool``) applies the same rules.
 
-**Which time-limit verdicts are re-run alone** (:func:`needs_serial_rerun`): a test stopped at or near the CPU-time
-limit (CPU time >= ``near_limit_fraction`` x ``timeout_s``: CPU time grows a little under contention). The re-run
-runs with no other program of the pool running, and its verdict is final.
+**Which time-limit verdicts are re-run alone** (:func:`needs_serial_rerun`): a time limit that load could have
+decided. A test stopped at or near the CPU-time limit (CPU time >= ``near_limit_fraction`` x ``timeout_s``: CPU
+time grows a little under contention), and a test stopped by the wall-clock backstop (wall time >= the backstop,
+``wall_timeout_factor * timeout_s + 1 s``): a correct program that a loaded machine starved of CPU reaches the
+backstop without using its CPU time. The re-run runs with no other program of the pool running, and its verdict is
+final: a program that really loops or sleeps reaches its limit again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Optional, Protocol
 
 from ..types import Outcome, ProgramVerdict, TestVerdict
 from .base import Executor
-from .factory import make_executor
+from .factory import limits_from_config, make_executor
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +52,14 @@ class ProgramGrader(Protocol):
 
 
 def needs_serial_rerun(verdict: ProgramVerdict, exec_cfg: Any) -> bool:
-    """A time-limit verdict whose CPU time was close enough to the limit that load could have decided it."""
+    """A time-limit verdict that load could have decided: a test stopped near the CPU-time limit, or stopped by the
+    wall-clock backstop (see the module docstring)."""
     if verdict.outcome is not Outcome.TIME_LIMIT:
         return False
-    threshold = float(exec_cfg.near_limit_fraction) * float(exec_cfg.timeout_s)
-    return any(t.outcome is Outcome.TIME_LIMIT and t.cpu_time_s >= threshold for t in verdict.tests)
+    limits = limits_from_config(exec_cfg)
+    near_cpu = float(exec_cfg.near_limit_fraction) * limits.cpu_time_s
+    return any(t.outcome is Outcome.TIME_LIMIT and (t.cpu_time_s >= near_cpu or t.wall_time_s >= limits.wall_time_s)
+               for t in verdict.tests)
 
 
 def pool_concurrency(exec_cfg: Any) -> int:
