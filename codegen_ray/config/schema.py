@@ -329,12 +329,16 @@ class RayConfig:
     num_cpus: Optional[int] = None  # local instance only
     max_concurrent_trials: Optional[int] = None  # None: derived from the cluster's resources
     storage_path: Optional[str] = None  # shared storage for checkpoints on a cluster (path or pyarrow URI)
+    # An execution actor not ready within this many seconds (its CPUs cannot be had, or its sandbox does not start)
+    # stops the sweep with an error naming the resources.
+    actor_start_timeout_s: float = 300.0
 
     def validate(self, key: str) -> None:
         if self.num_cpus is not None:
             _positive(self.num_cpus, f"{key}.num_cpus")
         if self.max_concurrent_trials is not None:
             _positive(self.max_concurrent_trials, f"{key}.max_concurrent_trials")
+        _positive(self.actor_start_timeout_s, f"{key}.actor_start_timeout_s")
 
 
 @dataclass

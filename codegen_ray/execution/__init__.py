@@ -9,8 +9,9 @@ pool takes one). May import the foundation only (``types``, ``errors``).
   exactly what it protects against and what not);
 - :class:`~codegen_ray.execution.subprocess_executor.SubprocessExecutor` -- fresh ``python3`` per run, rlimits only;
 - :class:`~codegen_ray.execution.pool.ExecutionPool` / :func:`~codegen_ray.execution.pool.grade_serial` /
-  :func:`~codegen_ray.execution.pool.grade_threaded` -- judging many programs through a Ray actor pool, serially or
-  on threads, with identical verdicts.
+  :func:`~codegen_ray.execution.pool.grade_threaded` -- judging many programs through one Ray execution service
+  shared by every caller (``service``: a manager actor and its sandbox actors), serially or on threads
+  (``jobs``), with identical verdicts.
 """
 
 from .base import Executor, Isolation, Limits, RunResult, RunStatus, Session, open_session

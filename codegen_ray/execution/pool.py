@@ -1,19 +1,24 @@
-"""Grading many programs: a Ray actor pool (:class:`ExecutionPool`), a serial twin (:func:`grade_serial`) and a
-thread-pool twin without Ray (:func:`grade_threaded`).
+"""Grading many programs through Ray: :class:`ExecutionPool`, a picklable handle on one execution service (a
+manager actor and its sandbox actors, ``service``), created once per sweep and shared by every evaluation trial,
+as ``generation.pool.GenerationPool`` is. Serial and thread-pool twins without Ray live in ``jobs`` and are
+re-exported here (:func:`grade_serial`, :func:`grade_threaded`).
 
 The pool knows how to run programs, not how to judge them: the caller passes a :class:`ProgramGrader` (the
-benchmark's rules, e.g. ``lcb.grading.LcbGrader``), which the actors call with their own executor. Both give
-identical verdicts for the same jobs:
+benchmark's rules, e.g. ``lcb.grading.LcbGrader``), which the actors call with their own executor. The pool and
+the twins give identical verdicts for the same jobs:
 
-* each job (one program on one problem) is judged by the grader with an executor from :func:`make_executor`, under
+* each job (one program on one problem) is judged by the grader with an executor from ``make_executor``, under
   the limits of the ``ExecutionConfig``;
 * a verdict that is a harness error is graded again (up to ``max_attempts``); a dead actor is replaced and its job
-  retried; if failures persist the job's outcome is ``Outcome.HARNESS_ERROR`` (never a wrong answer);
-* any TIME_LIMIT verdict whose CPU time landed at or above ``near_limit_fraction`` of the limit is re-run alone
-  (no other program running in the pool) and the re-run's verdict is final;
+  retried; if failures persist the job's outcome is ``Outcome.HARNESS_ERROR`` (never a wrong answer); a grader
+  that raises gives a harness error carrying its traceback and leaves its (healthy) actor alone;
+* a time-limit verdict that load could have decided (near the CPU-time limit, or stopped by the wall-clock
+  backstop: ``jobs.needs_serial_rerun``) is re-run alone -- no other program of the pool running, whichever trial
+  sent it -- and the re-run's verdict is final;
 * the pool never runs more programs at once than the CPUs it was given (``num_actors * cpus_per_actor``, at least
-  one), so programs do not compete for cores and CPU-time verdicts do not depend on load from the pool itself;
-* an actor call grades a batch of programs (:func:`batch_size`): Ray is out of the per-program (and per-test) path.
+  one), counted over every trial together, so programs do not compete for cores and CPU-time verdicts do not depend
+  on load from the pool itself;
+* an actor call grades a batch of programs (``jobs.batch_size``): Ray is out of the per-program (and per-test) path.
 
 Ray is imported only when a pool is created.
 """
@@ -21,315 +26,105 @@ Ray is imported only when a pool is created.
 from __future__ import annotations
 
 import logging
-import math
-import os
 import warnings
-from collections import deque
-from dataclasses import dataclass
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 
-from ..errors import UserError
-from ..types import Outcome, ProgramVerdict, TestVerdict
-from .base import Executor, Isolation
-from .factory import IsolationFallbackWarning, make_executor
+from ..config import RayConfig
+from ..errors import HarnessError, UserError
+from ..types import ProgramVerdict
+from .base import Isolation
+from .factory import IsolationFallbackWarning
+from .jobs import (DEFAULT_MAX_ATTEMPTS, MAX_BATCH, GradeJob, ProgramGrader, batch_size, grade_job, grade_serial,
+                   grade_threaded, needs_serial_rerun, pool_concurrency)
+from .service import ServiceStats, WorkItem, actor_classes
+
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "MAX_BATCH", "ExecutionPool", "GradeJob", "ProgramGrader", "batch_size",
+           "grade_job", "grade_serial", "grade_threaded", "needs_serial_rerun", "pool_concurrency"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_ATTEMPTS = 3
-MAX_BATCH = 16  # programs per actor call, at most
-BATCHES_PER_ACTOR = 4  # while work lasts, each actor gets about this many more calls (load balance)
-
-
-@dataclass(frozen=True)
-class GradeJob:
-    """One program (``code``, the ``sample_index``-th completion) to grade on ``problem``: whatever record the
-    pool's grader takes (a LiveCodeBench :class:`~codegen_ray.types.Problem`, a HumanEval problem), with a
-    ``question_id``."""
-
-    problem: Any
-    code: str
-    sample_index: int = 0
-
-
-class ProgramGrader(Protocol):
-    """Judges one program on one problem, running it with ``executor``. It is pickled into the pool's actors. A
-    benchmark's rules: ``lcb.grading.LcbGrader``, ``benchmarks.humaneval.HumanEvalGrader``."""
-
-    def __call__(self, problem: Any, code: str, sample_index: int, executor: Executor) -> ProgramVerdict: ...
-
-
-def needs_serial_rerun(verdict: ProgramVerdict, exec_cfg: Any) -> bool:
-    """A time-limit verdict whose CPU time was close enough to the limit that load could have decided it."""
-    if verdict.outcome is not Outcome.TIME_LIMIT:
-        return False
-    threshold = float(exec_cfg.near_limit_fraction) * float(exec_cfg.timeout_s)
-    return any(t.outcome is Outcome.TIME_LIMIT and t.cpu_time_s >= threshold for t in verdict.tests)
-
-
-def pool_concurrency(exec_cfg: Any) -> int:
-    """Programs running at once: never more than the whole CPUs given to the pool, and at least one."""
-    cores = int(math.floor(int(exec_cfg.num_actors) * float(exec_cfg.cpus_per_actor) + 1e-9))
-    return max(1, min(int(exec_cfg.num_actors), cores))
-
-
-def batch_size(pending: int, parallel: int) -> int:
-    """Programs per actor call: one Ray round trip for several programs while there is plenty of work, down to one
-    program per call at the end so no actor idles while another still holds a long batch."""
-    return max(1, min(MAX_BATCH, pending // (BATCHES_PER_ACTOR * parallel)))
-
-
-def harness_error_verdict(job: GradeJob, isolation: str, detail: str) -> ProgramVerdict:
-    return ProgramVerdict(job.problem.question_id, job.sample_index, Outcome.HARNESS_ERROR,
-                          (TestVerdict(0, Outcome.HARNESS_ERROR, detail=detail[:500]),), isolation)
-
-
-def grade_job(problem: Any, code: str, sample_index: int, executor: Executor, grader: ProgramGrader,
-              max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> ProgramVerdict:
-    """``grader``'s verdict, graded again while the harness (not the program) fails."""
-    verdict = grader(problem, code, sample_index, executor)
-    for _ in range(max_attempts - 1):
-        if verdict.outcome is not Outcome.HARNESS_ERROR:
-            break
-        log.warning("harness error grading %s/%d, retrying: %s", problem.question_id, sample_index,
-                    verdict.tests[-1].detail if verdict.tests else "")
-        verdict = grader(problem, code, sample_index, executor)
-    return verdict
-
-
-def grade_serial(jobs: list[GradeJob], exec_cfg: Any, grader: ProgramGrader,
-                 executor: Optional[Executor] = None) -> list[ProgramVerdict]:
-    """Grade ``jobs`` one after another in this process (no Ray). Same verdicts as :class:`ExecutionPool`."""
-    own = executor is None
-    executor = executor or make_executor(exec_cfg)
-    try:
-        verdicts = [grade_job(j.problem, j.code, j.sample_index, executor, grader) for j in jobs]
-        for i, verdict in enumerate(verdicts):
-            if needs_serial_rerun(verdict, exec_cfg):
-                verdicts[i] = grade_job(jobs[i].problem, jobs[i].code, jobs[i].sample_index, executor, grader)
-        return verdicts
-    finally:
-        if own:
-            _close(executor)
-
-
-def grade_threaded(jobs: list[GradeJob], executors: list[Executor], grader: ProgramGrader,
-                   exec_cfg: Any = None) -> list[ProgramVerdict]:
-    """Grade ``jobs`` on a thread pool in this process (no Ray), one executor per thread; verdicts in job order.
-    Harness errors are retried and near-limit time-limit verdicts (against ``exec_cfg.timeout_s``) re-run alone
-    afterwards, as in the pool; with ``exec_cfg`` None nothing is re-run."""
-    import queue
-    from concurrent.futures import ThreadPoolExecutor
-
-    if not executors:
-        raise ValueError("at least one executor is needed")
-    idle: "queue.Queue[Executor]" = queue.Queue()
-    for ex in executors:
-        idle.put(ex)
-
-    def run(job: GradeJob) -> ProgramVerdict:
-        executor = idle.get()
-        try:
-            return grade_job(job.problem, job.code, job.sample_index, executor, grader)
-        finally:
-            idle.put(executor)
-
-    if len(executors) == 1:
-        verdicts = [run(j) for j in jobs]
-    else:
-        with ThreadPoolExecutor(max_workers=len(executors), thread_name_prefix="grade") as tp:
-            verdicts = list(tp.map(run, jobs))
-    for i, verdict in enumerate(verdicts):  # alone now: nothing else competes for the CPU
-        if exec_cfg is not None and needs_serial_rerun(verdict, exec_cfg):
-            verdicts[i] = run(jobs[i])
-    return verdicts
-
-
-def _close(executor: Any) -> None:
-    close = getattr(executor, "close", None)
-    if close is not None:
-        close()
-
-
-class _ExecutionActor:
-    """Owns one executor (one sandbox). Runs one program at a time."""
-
-    def __init__(self, exec_cfg: Any, grader: ProgramGrader):
-        self._error = ""
-        self._executor: Optional[Executor] = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", IsolationFallbackWarning)  # the driver re-raises it, once
-                self._executor = make_executor(exec_cfg)
-        except UserError as exc:
-            self._error = str(exc)
-        self._grader = grader
-
-    def ready(self) -> tuple[str, str, int]:
-        iso = self._executor.isolation.value if self._executor is not None else ""
-        return iso, self._error, os.getpid()
-
-    def sandbox_pid(self) -> Optional[int]:
-        return getattr(self._executor, "sandbox_pid", None)
-
-    def run_uid(self) -> Optional[int]:
-        """The uid this actor's programs run under (tests look for leftover processes with it)."""
-        return getattr(self._executor, "run_uid", None)
-
-    def grade(self, problem: Any, code: str, sample_index: int) -> ProgramVerdict:
-        if self._executor is None:
-            raise UserError(self._error)
-        return grade_job(problem, code, sample_index, self._executor, self._grader)
-
-    def grade_batch(self, items: list[tuple[int, str, int]], *problems: Any) -> list[ProgramVerdict]:
-        """Several programs in one call: ``(index into problems, code, sample_index)`` each."""
-        return [self.grade(problems[p], code, sample_index) for p, code, sample_index in items]
-
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            _close(self._executor)
+START_WAIT_MARGIN_S = 60.0  # the driver waits for the manager this much longer than the manager waits for actors
 
 
 class ExecutionPool:
     """``exec_cfg.num_actors`` Ray actors (``num_cpus=exec_cfg.cpus_per_actor`` each), each with its own sandbox,
-    judging programs with ``grader``."""
+    judging programs with ``grader``, behind one manager actor. Creating it starts them (Ray must be initialised)
+    and waits at most ``start_timeout_s`` seconds for each (default: the config's ``ray.actor_start_timeout_s``),
+    then fails with a HarnessError naming the CPUs that could not be had. The object pickles into Tune trials:
+    every copy talks to the same manager, so the in-flight limit, serial re-runs and replacements hold for all of
+    them together. Call :meth:`shutdown` once, from the driver."""
 
-    def __init__(self, exec_cfg: Any, grader: ProgramGrader, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
+    def __init__(self, exec_cfg: Any, grader: ProgramGrader, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+                 start_timeout_s: Optional[float] = None):
         import ray
 
+        if start_timeout_s is None:
+            start_timeout_s = RayConfig().actor_start_timeout_s
         self.exec_cfg = exec_cfg
-        self.grader = grader
         self.max_attempts = max_attempts
-        self._remote_cls = ray.remote(num_cpus=float(exec_cfg.cpus_per_actor), max_restarts=0,
-                                      max_task_retries=0)(_ExecutionActor)
         self.max_in_flight = pool_concurrency(exec_cfg)
-        self.actors_replaced = 0
-        self._actors: list[Any] = []
-        for _ in range(int(exec_cfg.num_actors)):
-            self._actors.append(self._start_actor())
-        self.isolation = Isolation(self._isolation_of(self._actors[0]))
-
-    def _start_actor(self) -> Any:
-        import ray
-
-        actor = self._remote_cls.remote(self.exec_cfg, self.grader)
-        iso, error, _pid = ray.get(actor.ready.remote())
-        if error:
-            ray.kill(actor)
-            raise UserError(error)
-        if iso == Isolation.RLIMITS.value and str(self.exec_cfg.isolation) != "rlimits":
+        manager_cls = actor_classes()[1]
+        self._manager = manager_cls.options(num_cpus=0, max_restarts=0).remote(exec_cfg, [ray.put(grader)],
+                                                                              max_attempts, start_timeout_s)
+        try:
+            infos = _get(self._manager.start.remote(), float(start_timeout_s) + START_WAIT_MARGIN_S,
+                         "the execution service's manager actor did not answer")
+        except BaseException:
+            _kill(self._manager)
+            raise
+        self.isolation = Isolation(infos[0].isolation)
+        if self.isolation is Isolation.RLIMITS and str(exec_cfg.isolation) != "rlimits":
             message = ("SANDBOX UNAVAILABLE in an execution actor: untrusted programs run with resource limits ONLY "
                        "(isolation=rlimits). Install bubblewrap on every node, or set "
                        "execution.min_isolation=bubblewrap to refuse.")
-            warnings.warn(message, IsolationFallbackWarning, stacklevel=3)
+            warnings.warn(message, IsolationFallbackWarning, stacklevel=2)
             log.warning(message)
-        return actor
-
-    def _isolation_of(self, actor: Any) -> str:
-        import ray
-
-        return ray.get(actor.ready.remote())[0]
-
-    def _replace(self, actor: Any) -> Any:
-        import ray
-
-        try:
-            ray.kill(actor, no_restart=True)
-        except Exception:  # noqa: BLE001 - already dead
-            pass
-        self._actors = [a for a in self._actors if a is not actor]
-        new = self._start_actor()
-        self._actors.append(new)
-        self.actors_replaced += 1
-        return new
 
     def grade(self, jobs: list[GradeJob]) -> list[ProgramVerdict]:
         """Verdicts in the order of ``jobs``."""
         import ray
-        from ray.exceptions import RayError
 
-        results: list[Optional[ProgramVerdict]] = [None] * len(jobs)
-        attempts = [0] * len(jobs)
-        problem_refs: dict[int, Any] = {}
+        index: dict[int, int] = {}  # id(problem) -> position among the distinct problems
+        refs: list[Any] = []
+        question_ids: list[str] = []
+        for job in jobs:
+            if id(job.problem) not in index:
+                index[id(job.problem)] = len(refs)
+                refs.append(ray.put(job.problem))  # once per problem; the manager passes the ref on, unread
+                question_ids.append(job.problem.question_id)
+        items = [WorkItem(index[id(j.problem)], j.code, j.sample_index) for j in jobs]
+        return _get(self._manager.grade.remote(items, question_ids, refs), None, "")
 
-        def submit(actor: Any, batch: list[int]) -> Any:
-            refs: dict[int, int] = {}  # id(problem) -> its position among this call's arguments
-            args = []
-            for i in batch:
-                key = id(jobs[i].problem)
-                if key not in problem_refs:
-                    problem_refs[key] = ray.put(jobs[i].problem)
-                if key not in refs:
-                    refs[key] = len(args)
-                    args.append(problem_refs[key])
-            items = [(refs[id(jobs[i].problem)], jobs[i].code, jobs[i].sample_index) for i in batch]
-            return actor.grade_batch.remote(items, *args)  # top-level refs: Ray resolves them
+    def stats(self) -> ServiceStats:
+        return _get(self._manager.stats.remote(), None, "")
 
-        def run(indices: list[int], parallel: int) -> None:
-            pending = deque(indices)
-            idle = list(self._actors)
-            in_flight: dict[Any, tuple[list[int], Any]] = {}
-            while pending or in_flight:
-                while pending and idle and len(in_flight) < parallel:
-                    size = batch_size(len(pending), parallel)
-                    batch = [pending.popleft() for _ in range(size)]
-                    actor = idle.pop()
-                    in_flight[submit(actor, batch)] = (batch, actor)
-                done, _ = ray.wait(list(in_flight), num_returns=1)
-                for ref in done:
-                    batch, actor = in_flight.pop(ref)
-                    try:
-                        for i, verdict in zip(batch, ray.get(ref)):
-                            results[i] = verdict
-                        idle.append(actor)
-                    except UserError:
-                        raise
-                    except RayError as exc:
-                        log.warning("execution actor failed on jobs %s: %s", batch,
-                                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                        idle.append(self._replace(actor))
-                        for i in reversed(batch):
-                            attempts[i] += 1
-                            if attempts[i] < self.max_attempts:
-                                pending.appendleft(i)
-                            else:
-                                results[i] = harness_error_verdict(jobs[i], self.isolation.value,
-                                                                   f"execution actor failed {attempts[i]} times: {exc}")
+    @property
+    def actors_replaced(self) -> int:
+        """Actors that died and were replaced, whichever trial's job they died on."""
+        return self.stats().replaced
 
-        run(list(range(len(jobs))), self.max_in_flight)
-        near = [i for i, v in enumerate(results) if v is not None and needs_serial_rerun(v, self.exec_cfg)]
-        if near:
-            log.info("re-running %d near-limit time-limit verdicts alone", len(near))
-            run(near, 1)
-        return [v for v in results if v is not None] if all(v is not None for v in results) else _missing(results)
-
-    def sandbox_pids(self) -> list[Optional[int]]:
-        import ray
-
-        return ray.get([a.sandbox_pid.remote() for a in self._actors])
-
-    def run_uids(self) -> list[Optional[int]]:
-        import ray
-
-        return ray.get([a.run_uid.remote() for a in self._actors])
+    def actor_handles(self) -> list[Any]:
+        """The sandbox actors in use now (replacements included)."""
+        return _get(self._manager.actor_handles.remote(), None, "")
 
     def worker_pids(self) -> list[int]:
-        import ray
+        return [info.pid for info in _get(self._manager.actor_infos.remote(), None, "")]
 
-        return [ray.get(a.ready.remote())[2] for a in self._actors]
+    def sandbox_pids(self) -> list[Optional[int]]:
+        return _get(self._manager.call_each.remote("sandbox_pid"), None, "")
+
+    def run_uids(self) -> list[Optional[int]]:
+        return _get(self._manager.call_each.remote("run_uid"), None, "")
 
     def shutdown(self) -> None:
-        import ray
-
-        for actor in self._actors:
-            try:
-                ray.get(actor.shutdown.remote(), timeout=30)
-            except Exception:  # noqa: BLE001
-                pass
-            try:
-                ray.kill(actor, no_restart=True)
-            except Exception:  # noqa: BLE001
-                pass
-        self._actors = []
+        """Close and kill every sandbox actor (replacements and actors still starting included), then the
+        manager."""
+        try:
+            _get(self._manager.shutdown.remote(), None, "")
+        except Exception as exc:  # noqa: BLE001 - the manager is gone already: nothing more to stop
+            log.warning("execution service shutdown: %s", exc)
+        finally:
+            _kill(self._manager)
 
     def __enter__(self) -> "ExecutionPool":
         return self
@@ -338,5 +133,26 @@ class ExecutionPool:
         self.shutdown()
 
 
-def _missing(results: list[Optional[ProgramVerdict]]) -> list[ProgramVerdict]:
-    raise RuntimeError(f"internal error: {sum(v is None for v in results)} jobs without a verdict")
+def _get(ref: Any, timeout: Optional[float], what: str) -> Any:
+    """``ray.get`` that re-raises the service's own errors as themselves (not wrapped in a RayTaskError) and turns a
+    timeout into a HarnessError saying ``what`` did not happen."""
+    import ray
+    from ray.exceptions import GetTimeoutError, RayTaskError
+
+    try:
+        return ray.get(ref, timeout=timeout)
+    except GetTimeoutError:
+        raise HarnessError(f"{what} within {timeout:g} s") from None
+    except RayTaskError as exc:
+        if isinstance(exc.cause, (UserError, HarnessError)):
+            raise exc.cause from None
+        raise
+
+
+def _kill(handle: Any) -> None:
+    import ray
+
+    try:
+        ray.kill(handle, no_restart=True)
+    except Exception:  # noqa: BLE001 - already gone
+        pass

@@ -114,9 +114,10 @@ def evaluate_checkpoint(ctx: EvaluationContext, ckpt: CheckpointRef) -> Checkpoi
         # record marked failed.
         eval_all.unlink(missing_ok=True)
         _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="failed")
+        detail = harness[0].tests[-1].detail if harness[0].tests else ""
+        example = detail.splitlines()[0] if detail else ""
         return _failed({**base, "isolation": isolation}, f"{len(harness)} program(s) hit persistent harness errors "
-                       f"(e.g. {harness[0].question_id}: {harness[0].tests[-1].detail if harness[0].tests else ''})",
-                       eval_file)
+                       f"(e.g. {harness[0].question_id}: {example}; the detailed record has the full text)", eval_file)
     bench.write_sample_results(paths.evaluations_dir, ckpt_file_stem(ckpt), ctx.problems, completions, codes,
                                [by_problem[p.question_id] for p in ctx.problems])
     _write_detailed(detailed, ckpt, ctx.problems, codes, by_problem, status="ok")

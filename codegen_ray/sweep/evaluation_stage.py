@@ -51,7 +51,8 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
     refs = checkpoints_to_evaluate(trainings)
     gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
     bench = benchmark_for(cfg)
-    exec_pool = ExecutionPool(bench.execution_config(), bench.grader())
+    # One execution service for every trial: one in-flight limit, re-runs alone, replacements all trials see.
+    exec_pool = ExecutionPool(bench.execution_config(), bench.grader(), start_timeout_s=cfg.ray.actor_start_timeout_s)
     sampling = sampling_from_config(cfg.generation)
     extra_stops = tuple(s for s in bench.stop_sequences() if s not in sampling.stop)
     sampling = dataclasses.replace(sampling, stop=sampling.stop + extra_stops)
