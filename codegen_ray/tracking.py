@@ -1,7 +1,9 @@
 """MLflow tracking: one parent run per sweep, nested runs per variant (training) and per checkpoint (evaluation).
 
 Runs are found again by tags (``codegen_ray.run_key`` on the parent, ``codegen_ray.trial`` on children), so rerunning
-an interrupted sweep reuses them instead of creating duplicates. Everything goes through :class:`mlflow.MlflowClient`
+an interrupted sweep reuses them instead of creating duplicates. A child run's start and end are the recorded times of
+its work (``start_time`` when it is created, ``end_time`` when it ends; both in epoch seconds here, milliseconds in
+MLflow), never the moment the driver logged it; a run reused by a later sweep keeps them. Everything goes through :class:`mlflow.MlflowClient`
 with an explicit tracking URI: no global active-run state, usable from any process (Ray workers included).
 """
 
@@ -131,24 +133,44 @@ class Tracker:
     def client(self):
         return _client(self.tracking_uri)
 
-    def child(self, trial: str, run_name: str, tags: Mapping[str, Any], params: Mapping[str, Any] = ()) -> str:
-        """Find or create the nested run for ``trial`` (e.g. ``train/deep`` or ``eval/deep/checkpoint-...``)."""
+    def child(self, trial: str, run_name: str, tags: Mapping[str, Any], params: Mapping[str, Any] = (),
+              start_time: Optional[float] = None) -> str:
+        """Find or create the nested run for ``trial`` (e.g. ``train/deep`` or ``eval/deep/checkpoint-...``); a
+        created run starts at ``start_time`` (epoch seconds; default now), a found one keeps its start."""
         client = self.client
-        found = client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.`{PARENT_TAG}` = '{self.parent_run_id}' and tags.`{TAG_TRIAL}` = '{trial}'",
-            max_results=1,
-        )
-        if found:
-            run_id = found[0].info.run_id
+        found = self._find_child(trial)
+        if found is not None:
+            run_id = found.info.run_id
         else:
             all_tags = {PARENT_TAG: self.parent_run_id, TAG_TRIAL: trial, **{k: str(v) for k, v in tags.items()}}
-            run_id = client.create_run(self.experiment_id, run_name=run_name, tags=all_tags).info.run_id
+            run_id = client.create_run(self.experiment_id, run_name=run_name, tags=all_tags,
+                                       start_time=_ms(start_time)).info.run_id
             if params:
                 _log_params(client, run_id, {k: str(v) for k, v in dict(params).items()})
         for k, v in tags.items():
             client.set_tag(run_id, k, str(v))
         return run_id
+
+    def timed_child(self, trial: str, run_name: str, tags: Mapping[str, Any], start_time: float) -> str:
+        """The nested run for ``trial``, for work that ran from ``start_time`` (epoch seconds). MLflow cannot move a
+        run's start, so a run found with another start (its work was done again since, e.g. a failed evaluation
+        retried) is deleted and created anew; a run of the same work (reused) is returned untouched."""
+        found = self._find_child(trial)
+        if found is not None and found.info.start_time != _ms(start_time):
+            self.client.delete_run(found.info.run_id)
+        return self.child(trial, run_name, tags, start_time=start_time)
+
+    def run_start(self, run_id: str) -> float:
+        """When the run started (epoch seconds)."""
+        return self.client.get_run(run_id).info.start_time / 1000
+
+    def _find_child(self, trial: str):
+        found = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{PARENT_TAG}` = '{self.parent_run_id}' and tags.`{TAG_TRIAL}` = '{trial}'",
+            max_results=1,
+        )
+        return found[0] if found else None
 
     # ------------------------------------------------------------------------------------------------- logging
     def log_metrics(self, run_id: str, metrics: Mapping[str, Optional[float]], step: int | None = None) -> None:
@@ -175,8 +197,9 @@ class Tracker:
         for k, v in tags.items():
             self.client.set_tag(run_id, k, str(v))
 
-    def finish(self, run_id: str, status: str = "FINISHED") -> None:
-        self.client.set_terminated(run_id, status=status)
+    def finish(self, run_id: str, status: str = "FINISHED", end_time: Optional[float] = None) -> None:
+        """End the run at ``end_time`` (epoch seconds: when its work ended; default now)."""
+        self.client.set_terminated(run_id, status=status, end_time=_ms(end_time))
 
 
 def _artifact_location(uri: str) -> Optional[str]:
@@ -186,6 +209,11 @@ def _artifact_location(uri: str) -> Optional[str]:
     if uri.startswith(prefix):
         return (Path(uri[len(prefix):]).parent / "mlruns").as_uri()
     return None
+
+
+def _ms(seconds: Optional[float]) -> Optional[int]:
+    """Epoch seconds as MLflow's epoch milliseconds (``None``: MLflow takes now)."""
+    return None if seconds is None else int(round(seconds * 1000))
 
 
 def _client(uri: str):

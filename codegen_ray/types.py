@@ -98,6 +98,28 @@ def checkpoint_dir_name(step: int, epoch: int) -> str:
     return f"checkpoint-step-{step}-epoch-{epoch}"
 
 
+# ----------------------------------------------------------------------------------------------------------- time
+@dataclass(frozen=True)
+class WorkInterval:
+    """When one piece of work ran (a variant's training, a checkpoint's evaluation): wall-clock epoch seconds."""
+
+    started_at: float
+    finished_at: float
+
+    def __post_init__(self) -> None:
+        if self.finished_at < self.started_at:
+            raise ValueError(f"work interval ends ({self.finished_at}) before it starts ({self.started_at})")
+
+    @property
+    def seconds(self) -> float:
+        return self.finished_at - self.started_at
+
+    @staticmethod
+    def from_dict(data: Optional[dict[str, float]]) -> Optional["WorkInterval"]:
+        """The record ``dataclasses.asdict`` wrote (``None`` for records written before work was timed)."""
+        return None if data is None else WorkInterval(float(data["started_at"]), float(data["finished_at"]))
+
+
 # ----------------------------------------------------------------------------------------------------- generation
 @dataclass(frozen=True)
 class SamplingSettings:

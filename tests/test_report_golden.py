@@ -1,9 +1,10 @@
 """The report files on a fixed, designed input compared with golden copies under ``tests/golden/report``.
 
 The input is built by hand (no Ray, no model): a base model, two variants with several checkpoints each, one failed
-evaluation, training curves, a contamination summary, and both a selection/report split with n=1 (exact McNemar)
-and a run without split with n=3 (paired bootstrap). ``summary.json``, ``report.md``, the terminal table and the
-three PNG plots must stay byte-identical: any change to what the report says or draws shows up here.
+evaluation, training curves, a contamination summary, a timeline of when each training and evaluation ran, and both
+a selection/report split with n=1 (exact McNemar) and a run without split with n=3 (paired bootstrap).
+``summary.json``, ``report.md``, the terminal table and the four PNG plots must stay byte-identical: any change to
+what the report says or draws shows up here.
 
 Regenerate the golden files on purpose only (a deliberate change to the report):
 ``CODEGEN_RAY_WRITE_GOLDEN=1 python -m pytest tests/test_report_golden.py``.
@@ -18,12 +19,13 @@ from pathlib import Path
 import pytest
 
 from codegen_ray.contamination import ContaminationSummary
-from codegen_ray.report import (CheckpointResult, SweepReportInput, TrainingCurve, analyse, apply_split,
-                                format_table, split_by_date, write_report)
-from codegen_ray.types import Problem, checkpoint_dir_name
+from codegen_ray.report import (CheckpointResult, SweepReportInput, TimelineBar, TrainingCurve, WorkKind, analyse,
+                                apply_split, format_table, split_by_date, write_report)
+from codegen_ray.types import Problem, WorkInterval, checkpoint_dir_name
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
-FILES = ("summary.json", "report.md", "table.txt", "pass1_vs_step.png", "loss_curves.png", "solved_matrix.png")
+FILES = ("summary.json", "report.md", "table.txt", "pass1_vs_step.png", "loss_curves.png", "solved_matrix.png",
+         "timeline.png")
 QIDS = [f"abc{300 + i}_a" for i in range(24)]
 
 
@@ -71,12 +73,20 @@ def designed_input(with_split: bool) -> SweepReportInput:
     contamination = ContaminationSummary(ngram=13, rows_checked={"deep": 150, "diverse": 200},
                                          rows_flagged={"deep": 2, "diverse": 0}, problems_hit={"deep": 1, "diverse": 0},
                                          statements=len(QIDS), dropped=with_split, artifact="contamination.jsonl")
+    t0 = 1_796_018_400.0  # 2026-11-30T06:00:00Z, the run's volatile start below
+    timeline = [TimelineBar(WorkKind.TRAINING, v, f"train {v}", WorkInterval(t0 + 2, t0 + end))
+                for v, end in (("deep", 300.0), ("diverse", 260.0))]
+    for i, r in enumerate(sorted(results, key=lambda r: (not r.is_base, r.variant, r.step))):
+        start = t0 + 310 + 35 * i + (60 if i >= 6 else 0)  # a gap with nothing running after the sixth evaluation
+        label = "eval base model" if r.is_base else f"eval {r.variant} step {r.step}"
+        timeline.append(TimelineBar(WorkKind.EVALUATION, r.variant, label, WorkInterval(start, start + 50),
+                                    reused=r.variant == "deep"))
     return SweepReportInput(
         results=results, curves=curves, config_hash="0123456789ab", num_samples=n, alpha=0.05,
         bootstrap_samples=2000, bootstrap_seed=7, split=split, contamination=contamination,
         run_info={"model": "builtin:tiny-qwen2", "benchmark": "builtin:atcoder-mini", "problems": len(QIDS),
                   "variants": ["deep", "diverse"]},
-        volatile={"started_at": "2026-11-30T06:00:00", "wall_seconds": 12.5},
+        volatile={"started_at": "2026-11-30T06:00:00", "wall_seconds": 12.5}, timeline=timeline,
     )
 
 

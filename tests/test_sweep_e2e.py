@@ -2,8 +2,9 @@
 version of the embedded default, interrupted with SIGINT after the first variant's training, then rerun twice.
 
 One module-scoped run feeds several tests, each checking one property: the outputs' shape, the MLflow runs, the
-resume counters, that a finished sweep reruns without redoing anything, and that a rerun through the CLI with other
-resources (CPUs per worker and actor, execution actors, retries) finds every result and exits 0.
+resume counters, that a finished sweep reruns without redoing anything, that every MLflow run spans the recorded
+times of its work and a rerun moves none of them, and that a rerun through the CLI with other resources (CPUs per
+worker and actor, execution actors, retries) finds every result and exits 0.
 """
 
 from __future__ import annotations
@@ -79,10 +80,22 @@ def sweep_runs(tmp_path_factory, cache_dir, ray_session):
     os.chdir(tmp)
     try:
         first = run_sweep(cfg, progress=False)
+        runs_after_first = _child_run_times(tmp, cfg)
         second = run_sweep(cfg, progress=False)
     finally:
         os.chdir(cwd)
-    return {"tmp": tmp, "cfg": cfg, "rc": rc, "finished_before": finished_before, "first": first, "second": second}
+    return {"tmp": tmp, "cfg": cfg, "rc": rc, "finished_before": finished_before, "first": first, "second": second,
+            "runs_after_first": runs_after_first}
+
+
+def _child_run_times(tmp: Path, cfg) -> dict[str, tuple[str, int, int, str]]:
+    """Every nested MLflow run by trial: (run id, start and end in ms, status)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}")
+    exp = client.get_experiment_by_name(cfg.tracking.experiment)
+    return {r.data.tags["codegen_ray.trial"]: (r.info.run_id, r.info.start_time, r.info.end_time, r.info.status)
+            for r in client.search_runs([exp.experiment_id], max_results=1000) if "codegen_ray.trial" in r.data.tags}
 
 
 def test_interrupt_exits_cleanly_with_finished_work_kept(sweep_runs):
@@ -166,6 +179,40 @@ def test_mlflow_has_one_parent_and_no_duplicate_children(sweep_runs):
         assert {"variant", "step", "epoch", "checkpoint", "is_best"} <= set(r.data.tags)
         assert "pass_at_1" in r.data.metrics
     assert sum(r.data.tags["is_best"] == "true" for r in evals) == 2
+
+
+def test_mlflow_runs_span_the_recorded_work_and_reruns_keep_their_times(sweep_runs):
+    """Each run starts and ends when its work did, as the stage that did it recorded (the trainer's marker, the
+    evaluation record): the first variant's training was done by the interrupted process and its run found again.
+    The second sweep reused everything and moved no run's times; the report's timeline is the same intervals."""
+    tmp = sweep_runs["tmp"]
+    results = tmp / "results"
+    recorded = {}
+    for marker in (results / "training").glob("*/*/training_complete.json"):
+        data = json.loads(marker.read_text())
+        recorded[f"train/{data['variant']}"] = data["interval"]
+    for f in (results / "livecodebench" / "evaluations").glob("*/*.json"):
+        if not f.name.endswith("_eval_all.json"):
+            data = json.loads(f.read_text())
+            key = "base" if data["checkpoint"] == "base" else f"{data['variant']}/{data['checkpoint']}"
+            recorded[f"eval/{key}"] = data["interval"]
+    runs = _child_run_times(tmp, sweep_runs["cfg"])
+    assert set(runs) == set(recorded) and len(recorded) == 2 + len(sweep_runs["first"].results)
+    for trial, interval in recorded.items():
+        assert interval["started_at"] < interval["finished_at"], trial
+        assert runs[trial][1:] == (round(interval["started_at"] * 1000), round(interval["finished_at"] * 1000),
+                                   "FINISHED"), trial
+    assert runs == sweep_runs["runs_after_first"]
+    # Evaluation starts after training (the stages run one after the other).
+    last_training_end = max(v["finished_at"] for k, v in recorded.items() if k.startswith("train/"))
+    assert all(v["started_at"] >= last_training_end for k, v in recorded.items() if k.startswith("eval/"))
+    summary = json.loads((results / "livecodebench" / "summary.json").read_text())
+    bars = summary["volatile"]["timeline"]
+    assert sorted((b["started_at"], b["finished_at"]) for b in bars) == sorted(
+        (v["started_at"], v["finished_at"]) for v in recorded.values())
+    assert all(b["reused"] for b in bars)  # the latest sweep ran nothing
+    assert (sweep_runs["second"].output_dir / "timeline.png").stat().st_size > 1000
+    assert "timeline.png" in (results / "livecodebench" / "report.md").read_text()
 
 
 def test_result_table_and_dataframe(sweep_runs):

@@ -67,3 +67,48 @@ def test_evaluation_runs_lead_with_the_report_split_pass1(tracker_for, tmp_path)
               if x.data.tags.get("stage") == "evaluation"]
     assert run.data.metrics["pass_at_1"] == pytest.approx(3 / 10) and "pass_at_1_all" not in run.data.metrics
     assert run.data.tags["pass1_problems"] == "all 10 problems"
+
+
+def test_runs_span_the_recorded_work_and_a_resumed_sweep_keeps_their_times(tracker_for):
+    """A run starts and ends at the recorded times of its work (not when it was logged); logging the same reused
+    work again (a resumed sweep) leaves its run and times as they were; work done again since (a retried
+    evaluation) gets a run with the new times, still one run per trial."""
+    from codegen_ray.sweep.mlflow_runs import track_evaluations
+    from codegen_ray.types import WorkInterval
+
+    _, tracker = tracker_for()
+    qids = [f"q{i}" for i in range(4)]
+    a, b = _result(5, {"q0"}, qids), _result(10, {"q0", "q1"}, qids)
+    work = {a.key: WorkInterval(1_700_000_000.25, 1_700_000_060.5), b.key: WorkInterval(1_700_000_030.0,
+                                                                                          1_700_000_095.125)}
+    train = WorkInterval(1_699_999_000.0, 1_699_999_900.75)
+    run = tracker.child("train/deep", "train-deep", {"variant": "deep"}, start_time=train.started_at)
+    assert tracker.run_start(run) == train.started_at
+    tracker.finish(run, end_time=train.finished_at)
+    track_evaluations(tracker, [a, b], {"deep": b}, None, None, intervals=work)
+
+    def times():
+        runs = tracker.client.search_runs([tracker.experiment_id])
+        return {r.data.tags["codegen_ray.trial"]: (r.info.run_id, r.info.start_time, r.info.end_time, r.info.status)
+                for r in runs if "codegen_ray.trial" in r.data.tags}
+
+    first = times()
+    assert first["train/deep"][1:] == (1_699_999_000_000, 1_699_999_900_750, "FINISHED")
+    assert first[f"eval/{a.key}"][1:] == (1_700_000_000_250, 1_700_000_060_500, "FINISHED")
+    assert first[f"eval/{b.key}"][1:] == (1_700_000_030_000, 1_700_000_095_125, "FINISHED")
+
+    # A resumed sweep (same parent run, found by its key) reuses the work and logs it again: nothing moves.
+    _, resumed = tracker_for()
+    assert resumed.parent_run_id == tracker.parent_run_id
+    run = resumed.child("train/deep", "train-deep", {"variant": "deep"}, start_time=1_800_000_000.0)
+    resumed.finish(run, end_time=train.finished_at)
+    track_evaluations(resumed, [a, b], {"deep": b}, None, None, intervals=work)
+    assert times() == first
+
+    # b's evaluation was done again: its run now spans the new work; a's run is untouched.
+    redone = {**work, b.key: WorkInterval(1_800_000_000.0, 1_800_000_010.0)}
+    track_evaluations(resumed, [a, b], {"deep": b}, None, None, intervals=redone)
+    now = times()
+    assert now[f"eval/{a.key}"] == first[f"eval/{a.key}"]
+    assert now[f"eval/{b.key}"][1:] == (1_800_000_000_000, 1_800_000_010_000, "FINISHED")
+    assert len(now) == len(first)

@@ -1,9 +1,11 @@
 """train_variant through the real Ray Train TorchTrainer: 2 CPU workers, adapter-only checkpoints, MLflow logging,
-idempotent reruns, and resume after a worker raises."""
+idempotent reruns (the recorded training interval kept), and resume after a worker raises or after the run stopped
+before training (its first start kept)."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,7 @@ def test_rerun_returns_finished_result_and_refuses_other_config(full_run, tiny_m
     again = train_variant(cfg, cfg.data.variants[0], root / "out", model_path=str(tiny_model_path),
                           exclude_sources=frozenset({f"{data_file}:5"}))
     assert again.reused and again.checkpoints == result.checkpoints and again.history == result.history
+    assert again.interval == result.interval and result.interval.seconds > 0  # when it trained, not this call
     assert read_training_result(root / "out") == result
     other = make_cfg(data_file, learning_rate=1e-3)
     with pytest.raises(UserError, match="different configuration"):
@@ -133,10 +136,23 @@ def test_worker_failure_resumes_from_last_checkpoint(full_run, tiny_model_path, 
 
     cfg, full, *_ = full_run
     out = tmp_path / "out"
+    # A first attempt stops after recording its start (run.json) and before training: the training began then.
+    first_start = time.time() - 3600
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("codegen_ray.train.trainer.check_model", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        train_variant(cfg, cfg.data.variants[0], out, model_path=str(tiny_model_path),
+                      exclude_sources=frozenset({f"{data_file}:5"}), started_at=first_start)
+    monkeypatch.undo()
+    resumed_at = time.time()
     monkeypatch.setattr("codegen_ray.train.trainer.train_loop_per_worker",
                         crash_once_after_checkpoints(1, out / ".injected_failure"))
     result = train_variant(cfg, cfg.data.variants[0], out, model_path=str(tiny_model_path),
-                           exclude_sources=frozenset({f"{data_file}:5"}))
+                           exclude_sources=frozenset({f"{data_file}:5"}), started_at=resumed_at)
+    assert result.interval.started_at == first_start and result.interval.finished_at > resumed_at
     assert (out / ".injected_failure").is_file()  # the worker did raise after checkpoint-step-3
     assert [c.name for c in result.checkpoints] == EXPECTED
     assert [r.step for r in result.history] == list(range(1, 9))  # no step trained twice, none skipped

@@ -8,7 +8,8 @@ The sweep turns its Tune results into :class:`CheckpointResult` records, bundles
 
 Modules: ``results`` (records, the split, best-checkpoint selection), ``comparisons`` (paired tests, the analysis),
 ``summary`` (summary.json), ``table`` (the terminal table), ``plots`` (PNGs), ``markdown`` (report.md), ``files``
-(writing them all), ``formatting`` (number formats they share).
+(writing them all), ``formatting`` (number formats they share), ``timeline`` (when each training and evaluation ran,
+and when nothing did).
 
 Rules, in one place:
 
@@ -29,15 +30,19 @@ Rules, in one place:
 from .comparisons import Comparison, SweepAnalysis, analyse, compare
 from .files import ReportFiles, write_report, write_report_md
 from .markdown import REPORT_MD, render_report_md
-from .plots import LOSS_PLOT, MATRIX_PLOT, PASS1_PLOT, plot_losses, plot_pass1, plot_solved_matrix, write_plots
+from .plots import (LOSS_PLOT, MATRIX_PLOT, PASS1_PLOT, TIMELINE_PLOT, plot_losses, plot_pass1, plot_solved_matrix,
+                    plot_timeline, write_plots)
 from .results import (CheckpointResult, EvalStatus, SelectionSplit, SweepReportInput, TrainingCurve, apply_split,
                       choose_best, choose_best_overall, split_by_date)
 from .summary import (SUMMARY_JSON, SUMMARY_SCHEMA, VOLATILE_KEY, build_summary, dumps_summary, load_summary,
                       result_to_dict, write_summary_json)
 from .table import format_table
+from .timeline import Span, TimelineBar, TimelineRow, WorkKind, idle_spans, timeline_rows, timeline_to_dicts
 
 __all__ = [
-    "LOSS_PLOT", "MATRIX_PLOT", "PASS1_PLOT", "REPORT_MD", "SUMMARY_JSON", "SUMMARY_SCHEMA", "VOLATILE_KEY",
+    "LOSS_PLOT", "MATRIX_PLOT", "PASS1_PLOT", "REPORT_MD", "SUMMARY_JSON", "SUMMARY_SCHEMA", "TIMELINE_PLOT",
+    "VOLATILE_KEY", "Span", "TimelineBar", "TimelineRow", "WorkKind", "idle_spans", "plot_timeline",
+    "timeline_rows", "timeline_to_dicts",
     "CheckpointResult", "Comparison", "EvalStatus", "ReportFiles", "SelectionSplit", "SweepAnalysis",
     "SweepReportInput", "TrainingCurve", "analyse", "apply_split", "build_summary", "choose_best",
     "choose_best_overall", "compare", "dumps_summary", "format_table", "load_summary", "plot_losses", "plot_pass1",

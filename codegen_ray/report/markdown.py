@@ -8,7 +8,7 @@ from typing import Any, Collection, Optional, Sequence
 from ..stats import Interval
 from .comparisons import Comparison, SweepAnalysis, analyse
 from .formatting import fmt_loss, pct
-from .plots import LOSS_PLOT, MATRIX_PLOT, PASS1_PLOT
+from .plots import LOSS_PLOT, MATRIX_PLOT, PASS1_PLOT, TIMELINE_PLOT
 from .results import SweepReportInput
 
 REPORT_MD = "report.md"
@@ -213,7 +213,8 @@ def render_report_md(inp: SweepReportInput, analysis: Optional[SweepAnalysis] = 
     # plots
     if plots:
         L += ["## Plots", ""]
-        titles = {PASS1_PLOT: "Pass@1 vs step", LOSS_PLOT: "Loss curves", MATRIX_PLOT: "Per-problem solved matrix"}
+        titles = {PASS1_PLOT: "Pass@1 vs step", LOSS_PLOT: "Loss curves", MATRIX_PLOT: "Per-problem solved matrix",
+                  TIMELINE_PLOT: "Timeline: training and evaluation over time"}
         for p in plots:
             L += [f"### {titles.get(Path(p).name, Path(p).stem)}", "", f"![{titles.get(Path(p).name, p)}]({p})", ""]
     return "\n".join(L).rstrip() + "\n"

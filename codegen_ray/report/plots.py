@@ -10,10 +10,12 @@ from typing import Any, Collection, Optional, Sequence
 from ..fileio import file_mode
 from .comparisons import SweepAnalysis, analyse
 from .results import SweepReportInput
+from .timeline import WorkKind, idle_spans, timeline_rows
 
 PASS1_PLOT = "pass1_vs_step.png"
 LOSS_PLOT = "loss_curves.png"
 MATRIX_PLOT = "solved_matrix.png"
+TIMELINE_PLOT = "timeline.png"
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -182,11 +184,53 @@ def plot_solved_matrix(path: Path, inp: SweepReportInput, analysis: SweepAnalysi
     return _save(fig, path)
 
 
+def plot_timeline(path: Path, inp: SweepReportInput) -> Path:
+    """One lane per piece of work (training per variant, then evaluation per checkpoint and the base model), a bar
+    from its recorded start to its end in seconds since the first start (``timeline.timeline_rows``); the spans in
+    which nothing ran (``timeline.idle_spans``) shaded red. Work reused from an earlier sweep is hatched."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    rows = timeline_rows(inp.timeline)
+    idle = idle_spans(inp.timeline)
+    variants = sorted({r.variant for r in rows if r.variant != "base"} | set(inp.variants))
+    colors = {**_colors(variants), "base": "grey"}
+    fig = Figure(figsize=(9.0, min(30.0, max(2.8, 0.28 * len(rows) + 1.6))), layout="constrained")
+    ax = fig.subplots()
+    for y, r in enumerate(rows):
+        ax.barh(y, r.span.end_s - r.span.start_s, left=r.span.start_s, height=0.7, color=colors.get(r.variant, "grey"),
+                alpha=1.0 if r.kind is WorkKind.TRAINING else 0.6, hatch="//" if r.reused else None,
+                edgecolor="black", linewidth=0.4)
+    for gap in idle:
+        ax.axvspan(gap.start_s, gap.end_s, color="red", alpha=0.12)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r.label + (" (reused)" if r.reused else "") for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds since the first recorded start")
+    ax.grid(True, axis="x", alpha=0.3)
+    span = max((r.span.end_s for r in rows), default=0.0)
+    idle_s = sum(g.end_s - g.start_s for g in idle)
+    ax.set_title(f"Work over time: {span:.0f} s from first start to last end, {idle_s:.0f} s with nothing running",
+                 fontsize=10)
+    handles = [Patch(facecolor=colors[v], label=v) for v in variants]
+    if any(r.variant == "base" for r in rows):
+        handles.append(Patch(facecolor="grey", label="base model"))
+    handles.append(Patch(facecolor="red", alpha=0.12, label="nothing running"))
+    if any(r.reused for r in rows):
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="reused (earlier sweep)"))
+    ax.legend(handles=handles, loc="best", fontsize=7)
+    return _save(fig, path)
+
+
 def write_plots(directory: str | Path, inp: SweepReportInput, analysis: Optional[SweepAnalysis] = None) -> list[Path]:
+    """The report's plots; the timeline only when the input records when work ran."""
     directory = Path(directory)
     an = analysis or analyse(inp)
-    return [
+    plots = [
         plot_pass1(directory / PASS1_PLOT, inp, an),
         plot_losses(directory / LOSS_PLOT, inp),
         plot_solved_matrix(directory / MATRIX_PLOT, inp, an),
     ]
+    if inp.timeline:
+        plots.append(plot_timeline(directory / TIMELINE_PLOT, inp))
+    return plots

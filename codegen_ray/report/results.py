@@ -12,6 +12,7 @@ from typing import Any, Collection, Iterable, Mapping, Optional, Sequence
 from ..contamination import ContaminationSummary
 from ..stats import Interval, wilson_interval
 from ..types import BASE_CHECKPOINT_NAME, Problem
+from .timeline import TimelineBar
 
 
 class EvalStatus(str, enum.Enum):
@@ -174,6 +175,7 @@ class SweepReportInput:
     ``run_info`` holds deterministic facts (model, benchmark, backends, git commit); ``volatile`` holds timestamps
     and durations, written apart so that two identical runs give identical summaries when it is excluded.
     ``best_by_variant``: pass the sweep's own choice (e.g. from Tune's ResultGrid); ``None`` → :func:`choose_best`.
+    ``timeline``: when each training and evaluation ran (the timeline plot; its times are volatile too).
     """
 
     results: Sequence[CheckpointResult]
@@ -189,6 +191,7 @@ class SweepReportInput:
     run_info: Mapping[str, Any] = field(default_factory=dict)
     volatile: Mapping[str, Any] = field(default_factory=dict)
     benchmark: str = "LiveCodeBench"  # the benchmark's title: the report's heading names it
+    timeline: Sequence[TimelineBar] = ()
 
     @property
     def base_result(self) -> Optional[CheckpointResult]:

@@ -12,6 +12,7 @@ from ..fileio import atomic_write_text
 from ..stats import Interval
 from .comparisons import Comparison, SweepAnalysis, analyse
 from .results import CheckpointResult, SelectionSplit, SweepReportInput
+from .timeline import timeline_to_dicts
 
 SUMMARY_SCHEMA = "codegen_ray.summary/1"
 VOLATILE_KEY = "volatile"  # timestamps and durations: the only part of summary.json that differs between equal runs
@@ -161,9 +162,13 @@ def write_summary_json(
     path: str | Path, inp: SweepReportInput, analysis: Optional[SweepAnalysis] = None
 ) -> Path:
     """Write ``summary.json`` atomically, keys sorted. Timestamps and durations (``inp.volatile``) go under the
-    top-level ``"volatile"`` key only; :func:`load_summary` drops it by default, so equal runs compare equal."""
+    top-level ``"volatile"`` key only (the timeline's bars among them, under ``"timeline"``); :func:`load_summary`
+    drops it by default, so equal runs compare equal."""
     summary = build_summary(inp, analysis)
-    summary[VOLATILE_KEY] = _jsonable(inp.volatile)
+    volatile = dict(inp.volatile)
+    if inp.timeline:
+        volatile["timeline"] = timeline_to_dicts(inp.timeline)
+    summary[VOLATILE_KEY] = _jsonable(volatile)
     return atomic_write_text(path, dumps_summary(summary))
 
 

@@ -1,5 +1,5 @@
-"""The end of a sweep: evaluations become report records, then summary, report, plots, the latest-run copies and
-the MLflow runs."""
+"""The end of a sweep: evaluations become report records, then summary, report, plots (the timeline of the work
+among them), the latest-run copies and the MLflow runs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from ..config import SweepConfig
+from ..types import BASE_CHECKPOINT_NAME
 from .evaluation import CheckpointEvaluation
 from .evaluation_stage import EvaluationStage
 from .mlflow_runs import pass1_problems_label, track_evaluations
@@ -35,6 +36,21 @@ def training_curves(trainings: dict[str, Any]):
             val_steps=[s for s, _ in vals], val_loss=[v for _, v in vals],
         ))
     return curves
+
+
+def timeline_bars(trainings: dict[str, Any], evals: list[CheckpointEvaluation]):
+    """When each variant's training and each evaluation ran, as recorded where the work happened (the trainer's
+    result, the evaluation's record); work recorded before intervals were kept has no bar."""
+    from ..report import TimelineBar, WorkKind
+
+    bars = [TimelineBar(WorkKind.TRAINING, name, f"train {name}", tr.interval,
+                        reused=bool(getattr(tr, "reused", False)))
+            for name, tr in sorted(trainings.items()) if tr.interval is not None]
+    for ev in evals:
+        if ev.interval is not None:
+            label = "eval base model" if ev.checkpoint == BASE_CHECKPOINT_NAME else f"eval {ev.variant} step {ev.step}"
+            bars.append(TimelineBar(WorkKind.EVALUATION, ev.variant, label, ev.interval, reused=ev.reused))
+    return bars
 
 
 def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, started: float):
@@ -66,6 +82,7 @@ def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, start
                   "evaluation_key": paths.eval_key, "variants": [v.name for v in cfg.data.variants]},
         volatile={"started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started)),
                   "wall_seconds": round(time.time() - started, 1)},
+        timeline=timeline_bars(trainings, evals),
     )
     files = rp.write_report(run_dir, inp)
     latest = paths.benchmark_root
@@ -80,7 +97,8 @@ def write_outputs(plan, paths, trainings, stage: EvaluationStage, tracker, start
         "generations_reused": sum(ev.reused_generations for ev in evals),
     }
     if tracker is not None:
-        track_evaluations(tracker, results, best, paths, plan.split)
+        track_evaluations(tracker, results, best, paths, plan.split,
+                          intervals={r.key: ev.interval for r, ev in zip(results, evals) if ev.interval is not None})
         for f in (files.summary_json, files.report_md, contamination_file, *files.plots):
             tracker.log_artifact(tracker.parent_run_id, f, "report")
         overall = rp.choose_best_overall(best)

@@ -1,9 +1,14 @@
 """The training stage: one Ray Tune trial per variant, each running ``train.train_variant`` (a Ray Train
-``TorchTrainer``); the driver reads every variant's result back from its output directory."""
+``TorchTrainer``); the driver reads every variant's result back from its output directory.
+
+Each trial opens its variant's MLflow run when its work begins (MLflow fixes a run's start when it is created), with
+the same start time it hands the trainer; the driver ends the run at the time the trainer recorded as the training's
+end, so the run spans the training itself, and a training reused from an earlier sweep keeps its run's times."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -18,7 +23,14 @@ class TrainingContext:
     cfg: SweepConfig
     model_path: str
     excluded: dict[str, frozenset[str]]
-    tracking_uri: Optional[str]
+    tracker: Any  # tracking.Tracker, or None without tracking
+
+
+def _run_params(cfg: SweepConfig, variant) -> dict[str, Any]:
+    hp = dataclasses.asdict(cfg.training_for(variant))
+    return {**{f"training.{k}": val for k, val in hp.items()},
+            **{f"lora.{k}": val for k, val in dataclasses.asdict(cfg.lora).items()},
+            "data.path": variant.path, "data.format": variant.format}
 
 
 def _train_trial(config: dict[str, Any], ctx: TrainingContext) -> None:
@@ -27,14 +39,22 @@ def _train_trial(config: dict[str, Any], ctx: TrainingContext) -> None:
     from ..train.trainer import train_variant
 
     variant = next(v for v in ctx.cfg.data.variants if v.name == config["trial"]["variant"])
+    started = time.time()  # the work begins: the MLflow run and the trainer's record share this start
+    run_id = None
+    if ctx.tracker is not None:
+        run_id = ctx.tracker.child(f"train/{variant.name}", f"train-{variant.name}",
+                                   {"variant": variant.name, "stage": "training"},
+                                   params=_run_params(ctx.cfg, variant), start_time=started)
+        started = ctx.tracker.run_start(run_id)  # a run found again (an interrupted training) began earlier
     result = train_variant(
         ctx.cfg,
         variant,
         Path(config["trial"]["output_dir"]),
         model_path=ctx.model_path,
         exclude_sources=ctx.excluded.get(variant.name, frozenset()),
-        mlflow_run_id=config["trial"]["mlflow_run_id"],
-        tracking_uri=ctx.tracking_uri,
+        mlflow_run_id=run_id,
+        tracking_uri=ctx.tracker.tracking_uri if ctx.tracker is not None else None,
+        started_at=started,
     )
     last = result.checkpoints[-1] if result.checkpoints else None
     tune.report({
@@ -65,18 +85,8 @@ def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: boo
     from ..train.trainer import read_training_result
 
     cfg: SweepConfig = plan.cfg
-    trials = []
-    for v in cfg.data.variants:
-        run_id = None
-        if tracker is not None:
-            hp = dataclasses.asdict(cfg.training_for(v))
-            run_id = tracker.child(f"train/{v.name}", f"train-{v.name}",
-                                   {"variant": v.name, "stage": "training"},
-                                   params={**{f"training.{k}": val for k, val in hp.items()},
-                                           **{f"lora.{k}": val for k, val in dataclasses.asdict(cfg.lora).items()},
-                                           "data.path": v.path, "data.format": v.format})
-        trials.append({"variant": v.name, "output_dir": str(paths.training_dir(v.name)), "mlflow_run_id": run_id})
-    ctx = TrainingContext(cfg, plan.model_path, plan.excluded_sources, tracker.tracking_uri if tracker else None)
+    trials = [{"variant": v.name, "output_dir": str(paths.training_dir(v.name))} for v in cfg.data.variants]
+    ctx = TrainingContext(cfg, plan.model_path, plan.excluded_sources, tracker)
     t = cfg.training
     per_trial_cpu = t.num_workers * t.cpus_per_worker
     per_trial_gpu = t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0
@@ -103,5 +113,7 @@ def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: boo
                                f"(trial stopped early?); rerun to resume from its last checkpoint") from None
     if tracker is not None:
         for name, res in out.items():
-            tracker.finish(tracker.child(f"train/{name}", f"train-{name}", {"variant": name}))
+            # The recorded end (the same value again for a reused training: its run's times stay as they were).
+            end = res.interval.finished_at if res.interval is not None else None
+            tracker.finish(tracker.child(f"train/{name}", f"train-{name}", {"variant": name}), end_time=end)
     return out

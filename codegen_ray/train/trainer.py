@@ -7,7 +7,7 @@ latest checkpoint (Ray Train restores the run from the snapshot under the same s
 Layout of ``output_dir``::
 
     run.json                      fingerprint of what this run trains (:mod:`.identity`; a different one in the same
-                                  dir is refused)
+                                  dir is refused) and when its training started (a resumed run keeps that time)
     data/{train,val,test}.jsonl   the split, for inspection;  data/report.json: counts
     checkpoints/checkpoint-step-{S}-epoch-{E}/   adapter_model.safetensors, adapter_config.json, meta.json, ...
     training_complete.json        the TrainingResult (marker of a finished run)
@@ -27,7 +27,7 @@ from typing import Any, Optional
 from ..config import SweepConfig, VariantConfig
 from ..fileio import atomic_write_text
 from ..errors import ConfigError, DataError, UserError
-from ..types import CHECKPOINT_RE, CheckpointRef
+from ..types import CHECKPOINT_RE, CheckpointRef, WorkInterval
 from .data import LoadReport, load_variant_rows, split_rows, write_splits
 from .identity import training_key
 from .tokenize import check_chat_template, pad_token_id, tokenize_examples
@@ -73,6 +73,7 @@ class TrainingResult:
     config_hash: str
     wall_s: float = 0.0
     reused: bool = False  # this call returned an already finished run from disk (nothing trained)
+    interval: Optional[WorkInterval] = None  # when the training ran (None in markers written before it was recorded)
 
     @property
     def final_checkpoint(self) -> CheckpointRef:
@@ -91,6 +92,7 @@ class TrainingResult:
         data["checkpoints"] = [CheckpointRef(**c) for c in data["checkpoints"]]
         data["history"] = [LogRecord(**r) for r in data["history"]]
         data["val_history"] = [ValRecord(**r) for r in data["val_history"]]
+        data["interval"] = WorkInterval.from_dict(data.get("interval"))
         return TrainingResult(**data)
 
 
@@ -173,6 +175,7 @@ def train_variant(
     mlflow_run_id: str | None = None,
     tracking_uri: str | None = None,
     progress: bool = False,
+    started_at: float | None = None,
 ) -> TrainingResult:
     """LoRA-fine-tune ``model_path`` on ``variant``'s data with a Ray Train ``TorchTrainer`` (Ray must be initialised).
 
@@ -180,8 +183,13 @@ def train_variant(
     resumes from the latest checkpoint when it holds an interrupted one. ``exclude_sources`` are ``ChatExample.source``
     values (``file:line``) to leave out (e.g. contaminated rows). With ``mlflow_run_id``, rank 0 logs train_loss / lr /
     tokens_per_s per log step and val_loss per checkpoint into that run.
+
+    The result's ``interval`` is when the training ran: from ``started_at`` (epoch seconds: when the caller began this
+    variant's work, e.g. opened its MLflow run; default now) or, for a run resumed from an interrupted one, from the
+    interrupted run's start, to the moment the result is recorded.
     """
     t_start = time.perf_counter()
+    started_at = time.time() if started_at is None else started_at
     if cfg.training_for(variant).packing:
         raise ConfigError("training.packing", "sequence packing is not implemented; set it to false (micro-batches "
                           "are padded to their longest sequence)")
@@ -191,7 +199,8 @@ def train_variant(
     marker = output_dir / COMPLETE_MARKER
     run_file = output_dir / RUN_FILE
     if run_file.is_file():
-        previous = json.loads(run_file.read_text()).get("fingerprint")
+        run_info = json.loads(run_file.read_text())
+        previous = run_info.get("fingerprint")
         if previous != fingerprint:
             raise UserError(
                 f"{output_dir} holds a training run of variant {variant.name!r} with a different configuration "
@@ -202,8 +211,10 @@ def train_variant(
             result.reused = True
             log.info("variant %s: training already complete in %s", variant.name, output_dir)
             return result
+        started_at = run_info.get("started_at", started_at)  # resumed: the training began in the interrupted run
     output_dir.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps({"variant": variant.name, "fingerprint": fingerprint}, indent=2))
+    run_file.write_text(json.dumps({"variant": variant.name, "fingerprint": fingerprint, "started_at": started_at},
+                                   indent=2))
 
     # ---- data
     load_report = LoadReport(source=variant.path)
@@ -305,6 +316,7 @@ def train_variant(
         output_dir=str(output_dir),
         config_hash=fingerprint,
         wall_s=time.perf_counter() - t_start,
+        interval=WorkInterval(started_at, time.time()),
     )
     atomic_write_text(marker, json.dumps(result.to_json(), indent=2))
     return result
