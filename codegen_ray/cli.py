@@ -105,14 +105,14 @@ def _stdout_to_stderr() -> Iterator[None]:
 
 def _run_sweep(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .sweep import plan_sweep, run_sweep
+    from .sweep import durable_paths, plan_sweep, run_sweep, running_as_ray_job
 
     overrides = list(args.overrides)
     if args.address is not None:
         overrides.append(f"ray.address={args.address}")
     if args.json and not args.dry_run:
         raise UserError("--json: only with --dry-run (a sweep prints its table)")
-    cfg = load_config(args.config, overrides)
+    cfg = durable_paths(load_config(args.config, overrides))
     if args.dry_run and args.json:
         with _stdout_to_stderr():  # stdout carries the JSON object and nothing else (e.g. a model build's progress)
             plan = plan_sweep(cfg).to_dict()
@@ -134,6 +134,10 @@ def _run_sweep(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stdout = stdout
     print(result.table)
+    if running_as_ray_job():  # the job's log is where its user looks for the results
+        from .tracking import resolve_tracking_uri
+
+        print(f"results: {cfg.output.root} (this run: {result.output_dir}); MLflow: {resolve_tracking_uri(cfg)}")
     return 0 if result.ok else 1
 
 

@@ -26,12 +26,27 @@ TAG_KIND = "codegen_ray.kind"
 PARENT_TAG = "mlflow.parentRunId"
 
 
+def configured_tracking_uri(cfg: SweepConfig) -> str:
+    """Config first, then $MLFLOW_TRACKING_URI, then ``sqlite:///mlflow.db`` (relative paths left as they are)."""
+    return cfg.tracking.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def rebase_tracking_uri(uri: str, base: Path) -> str:
+    """A relative sqlite database (``sqlite:///mlflow.db``) or file store (``mlruns``) made absolute under ``base``;
+    any other URI (absolute paths, servers, ``databricks``) unchanged."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri[len(prefix):].startswith("/"):
+        return prefix + str(base / uri[len(prefix):])
+    scheme_less = ":" not in uri and not uri.startswith(("/", "~", "databricks")) and uri != "uc"
+    return str(base / uri) if scheme_less else uri
+
+
 def resolve_tracking_uri(cfg: SweepConfig) -> str:
     """Config first, then $MLFLOW_TRACKING_URI, then ``sqlite:///mlflow.db`` in the working directory.
 
     A relative sqlite path is made absolute here so Ray workers (other working directories) write the same file.
     """
-    uri = cfg.tracking.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    uri = configured_tracking_uri(cfg)
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri[len(prefix):].startswith("/"):
         uri = prefix + str(Path(uri[len(prefix):]).resolve())

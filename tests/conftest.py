@@ -35,6 +35,8 @@ def ray_session():
     import ray
 
     if not ray.is_initialized():
-        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        # address="local": a private instance even while a `ray start` cluster (or a dead one's
+        # ray_current_cluster file) exists on the machine; a bare ray.init() would try to join it.
+        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()

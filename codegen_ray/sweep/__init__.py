@@ -20,8 +20,8 @@ from .keys import SweepPaths, evaluation_key, replay_path, training_keys
 from .plan import PlannedCheckpoint, SweepPlan, VariantPlan, plan_sweep, resolve_model_path, selection_split
 from .result import SweepResult
 from .run import run_sweep
-from .runtime import ray_runtime
+from .runtime import durable_paths, ray_runtime, running_as_ray_job
 
 __all__ = ["CheckpointEvaluation", "EvaluationContext", "PlannedCheckpoint", "SweepPaths", "SweepPlan", "SweepResult",
-           "VariantPlan", "evaluate_checkpoint", "evaluation_key", "plan_sweep", "ray_runtime", "replay_path",
-           "resolve_model_path", "run_sweep", "selection_split", "training_keys"]
+           "VariantPlan", "durable_paths", "evaluate_checkpoint", "evaluation_key", "plan_sweep", "ray_runtime",
+           "replay_path", "resolve_model_path", "run_sweep", "running_as_ray_job", "selection_split", "training_keys"]

@@ -10,13 +10,14 @@ from .keys import SweepPaths
 from .outputs import write_outputs
 from .plan import plan_sweep
 from .result import SweepResult
-from .runtime import configure_logging, ray_runtime
+from .runtime import configure_logging, durable_paths, ray_runtime
 from .training_stage import run_training_stage
 
 
 def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) -> SweepResult:
     """Train every variant, evaluate every checkpoint (and the base model), pick the best, report and track."""
     started = time.time()
+    cfg = durable_paths(cfg)  # as a submitted Ray job: relative outputs outside Ray's temporary working directory
     plan = plan_sweep(cfg)
     paths = SweepPaths.for_plan(plan)
     configure_logging(verbose)

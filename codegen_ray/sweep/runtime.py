@@ -1,18 +1,77 @@
-"""The Ray runtime of a sweep: joining a cluster (token auth) or starting a private instance, and quiet logging."""
+"""The Ray runtime of a sweep: joining a cluster (token auth) or starting a private instance, where a submitted job's
+outputs go, and quiet logging."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from ..config import SweepConfig
 from ..errors import ConfigError
+from ..tracking import configured_tracking_uri, rebase_tracking_uri
 
 log = logging.getLogger(__name__)
+
+# Ray's job supervisor sets this in the environment of the driver process it starts for `ray job submit` (and only
+# there: not in the job's tasks and actors).
+RAY_JOB_ENV_VAR = "RAY_JOB_CONFIG_JSON_ENV_VAR"
+RAY_DEFAULT_STORAGE = "~/ray_results"  # Ray Train/Tune's storage when no storage_path is given
+
+
+def running_as_ray_job() -> bool:
+    """Whether this process is the entrypoint of a job submitted with ``ray job submit``."""
+    return RAY_JOB_ENV_VAR in os.environ
+
+
+def _local_storage(cfg: SweepConfig) -> Optional[Path]:
+    """``ray.storage_path`` as a local path (``~`` expanded), or None when unset or remote (``s3://``, ``gs://``...)."""
+    storage = cfg.ray.storage_path
+    if not storage or ("://" in storage and not storage.startswith("file://")):
+        return None
+    return Path(storage.removeprefix("file://")).expanduser()
+
+
+def job_output_base(cfg: SweepConfig) -> Path:
+    """Where a submitted job's relative paths resolve: ``ray.storage_path`` when it is a local (shared) path, else
+    Ray's default storage ``~/ray_results`` on the node that runs the job's driver (a relative storage path lies
+    under it too)."""
+    default = Path(RAY_DEFAULT_STORAGE).expanduser()
+    storage = _local_storage(cfg)
+    return default if storage is None else default / storage  # an absolute storage path replaces the default
+
+
+def durable_paths(cfg: SweepConfig) -> SweepConfig:
+    """``cfg`` with the paths a sweep writes made durable when it runs as a submitted Ray job.
+
+    ``ray job submit --working-dir .`` runs the driver inside Ray's temporary copy of that directory, which Ray deletes
+    after the job: a relative ``output.root``, a relative local ``ray.storage_path`` and a relative MLflow store (the
+    default ``sqlite:///mlflow.db``) would vanish with it. Inside a job they resolve under :func:`job_output_base`
+    instead, and a warning says where. Outside a job, or with absolute paths, ``cfg`` comes back unchanged.
+    """
+    if not running_as_ray_job():
+        return cfg
+    base = job_output_base(cfg)
+    changes: dict[str, Any] = {}
+    if not Path(cfg.output.root).expanduser().is_absolute():
+        changes["output"] = dataclasses.replace(cfg.output, root=str(base / cfg.output.root))
+    storage = _local_storage(cfg)
+    if storage is not None and not storage.is_absolute():
+        changes["ray"] = dataclasses.replace(cfg.ray, storage_path=str(base))
+    uri = configured_tracking_uri(cfg)
+    if rebase_tracking_uri(uri, base) != uri:
+        changes["tracking"] = dataclasses.replace(cfg.tracking, tracking_uri=rebase_tracking_uri(uri, base))
+    if not changes:
+        return cfg
+    cfg = dataclasses.replace(cfg, **changes)
+    log.warning("codegen-ray: running as a Ray job, whose working directory Ray deletes when the job ends: relative "
+                "paths resolve under %s (output.root: %s; MLflow: %s; ray.storage_path: %s)", base, cfg.output.root,
+                configured_tracking_uri(cfg), cfg.ray.storage_path or f"{cfg.output.root}/ray")
+    return cfg
 
 
 def prepare_ray_auth(cfg: SweepConfig) -> None:
