@@ -119,7 +119,8 @@ def test_one_in_flight_limit_and_one_replacement_for_all_trials(ray_session, tmp
         done.set()
         killer.join()
         assert killed, "no program was seen running"
-        assert [[v.outcome for v in vs] for vs in results] == [[Outcome.ACCEPTED] * 4] * 2  # the job was retried
+        assert [[v.outcome for v in vs] for vs in results] == [[Outcome.ACCEPTED] * 4] * 2, [  # the job was retried
+            (v.sample_index, v.outcome.value, [t.detail for t in v.tests]) for vs in results for v in vs if v.outcome is not Outcome.ACCEPTED]
         assert [[v.sample_index for v in vs] for vs in results] == [[j.sample_index for j in t] for t in trials]
         assert probe_state(tmp_path)["max_running"] == 1
         assert killed[0] in before and pool.actors_replaced == 1  # one death, one replacement, seen by the driver

@@ -222,3 +222,59 @@ def test_many_tests_in_one_session_stay_fast_and_correct(executor):
         results = [session.run(f"{n}\n") for n in range(50)]
     assert [(r.stdout, r.exit_code) for r in results] == [(f"{n * n}\n", n % 3) for n in range(50)]
     assert all(r.cpu_time_s < LIMITS.cpu_time_s for r in results)
+
+
+def _reaped_child_pidfd() -> tuple[int, int]:
+    """A pidfd of a child that exited and was reaped, and the child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    pidfd = os.pidfd_open(pid)
+    os.waitpid(pid, 0)
+    return pidfd, pid
+
+
+def test_the_host_pid_of_a_reaped_process_is_none_not_a_failure():
+    """A pidfd of a process that exited and was reaped says ``Pid: -1``; the harness reads that as gone."""
+    from codegen_ray.execution.forkserver_session import _host_pid
+
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    pidfd = os.pidfd_open(pid)
+    try:
+        assert _host_pid(pidfd) == pid
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        assert _host_pid(pidfd) is None
+    finally:
+        os.close(pidfd)
+
+
+def test_a_program_reaped_before_its_cpu_time_is_first_read_is_not_a_sandbox_failure():
+    """The harness first reads a test's CPU clock when the program could have used its limit (cpu_time_s / cores
+    after the test started). When the harness wakes late (a loaded machine) the program may have exited and been
+    reaped by then, its exit report still unread: that is a finished program whose report is on its way, not a
+    sandbox failure (it was a harness error, on both attempts, for a ``time.sleep(1.0)`` under a 2 s limit on 2
+    loaded cores)."""
+    import socket
+
+    from codegen_ray.execution.common import RunIO
+    from codegen_ray.execution.forkserver_session import _NCPU, _Watch
+
+    pidfd, _pid = _reaped_child_pidfd()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    io = RunIO(b"", LIMITS.output_limit_bytes)
+    try:
+        ours.setblocking(False)
+        t0 = time.monotonic()
+        watch = _Watch(LIMITS, pidfd, ours, t0)
+        watch._check(io, t0 + LIMITS.cpu_time_s / _NCPU + 0.05)  # late, but well before the wall backstop
+        assert watch.killed is None
+        assert watch.next_check == watch.deadline  # nothing more to read; the backstop still stands
+    finally:
+        io.close()
+        ours.close()
+        theirs.close()
+        os.close(pidfd)

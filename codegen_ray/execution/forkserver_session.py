@@ -55,7 +55,7 @@ _NCPU = os.cpu_count() or 1
 _STATUS = struct.Struct("@i")
 _RUSAGE = struct.Struct("@18l")  # struct rusage on 64-bit Linux: ru_utime, ru_stime (timevals), then 14 longs
 _START = struct.Struct("<d")
-_PID_LINE = re.compile(rb"^Pid:\s*(\d+)", re.M)
+_PID_LINE = re.compile(rb"^Pid:\s*(-?\d+)", re.M)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -66,12 +66,17 @@ class SandboxFailure(Exception):
     """The sandbox (not the program) failed during a run."""
 
 
-def _host_pid(pidfd: int) -> int:
+def _host_pid(pidfd: int) -> Optional[int]:
+    """The pid (in the harness's pid namespace) of the process ``pidfd`` refers to; None once it has exited and
+    been reaped (the kernel then shows ``Pid: -1``), which is a finished program, not a sandbox failure."""
     with open(f"/proc/self/fdinfo/{pidfd}", "rb") as fh:
         match = _PID_LINE.search(fh.read())
-    if match is None:
-        raise SandboxFailure("the test process's pidfd names no process")
-    return int(match.group(1))
+    pid = int(match.group(1)) if match is not None else 0
+    if pid == -1:
+        return None
+    if pid <= 0:  # no Pid line (a kernel without pidfd fdinfo) or 0: not visible from here
+        raise SandboxFailure("the test process's pidfd names no process visible to the harness")
+    return pid
 
 
 class ForkServerSession:
@@ -255,7 +260,11 @@ class _Watch:
             reason = "wall"
         elif now >= self.next_check:
             if self.clock is None:
-                self.clock = process_cpu_clock(_host_pid(self.pidfd))
+                pid = _host_pid(self.pidfd)
+                if pid is None:  # exited and reaped (the harness woke late): the monitor's report is on its way
+                    self.next_check = self.deadline
+                    return
+                self.clock = process_cpu_clock(pid)
             self._read_status()
             try:
                 used = time.clock_gettime(self.clock) - (self.startup or 0.0)
