@@ -332,6 +332,9 @@ class RayConfig:
     # An execution actor not ready within this many seconds (its CPUs cannot be had, or its sandbox does not start)
     # stops the sweep with an error naming the resources.
     actor_start_timeout_s: float = 300.0
+    # Evaluate each checkpoint as soon as training has saved it (the base model at once), beside the training; off:
+    # evaluate after all training. Needs one training trial to fit beside the evaluation pools (else it is off).
+    pipeline: bool = True
 
     def validate(self, key: str) -> None:
         if self.num_cpus is not None:

@@ -63,6 +63,7 @@ class EvaluationContext:
     gen_pool: Any  # generation.pool.GenerationPool
     exec_pool: Any  # execution.pool.ExecutionPool
     sampling: SamplingSettings
+    board: Any = None  # pipelined: the CheckpointBoard actor on which planned checkpoints are awaited
 
 
 def ckpt_file_stem(ckpt: CheckpointRef) -> str:

@@ -6,18 +6,26 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from ..config import SweepConfig
 from ..types import CheckpointRef
 from .evaluation import CheckpointEvaluation, EvaluationContext, ckpt_file_stem, evaluate_checkpoint
-from .tune_plumbing import progress_callback, tune_run_config
+from .tune_plumbing import TRIAL_CPU, progress_callback, tune_run_config
+
+FETCHED_DIR = "fetched_checkpoints"  # checkpoints a pipelined evaluation copied from remote storage, per variant
 
 
 def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
     from ray import tune
 
-    ckpt = CheckpointRef(**config["checkpoint"])
+    spec = config["checkpoint"]
+    if spec.get("planned"):
+        ckpt = _await_checkpoint(ctx, spec)
+        if ckpt is None:
+            return
+    else:
+        ckpt = CheckpointRef(**spec)
     started = time.time()
     ev = evaluate_checkpoint(ctx, ckpt)
     tune.report({
@@ -30,6 +38,37 @@ def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
     })
 
 
+def _await_checkpoint(ctx: EvaluationContext, spec: dict[str, Any]) -> Optional[CheckpointRef]:
+    """A planned checkpoint once its training has saved it (fetched to this node when its storage is remote);
+    None, reported as skipped, when the training ended without it (the driver evaluates what was really written)."""
+    import ray
+    from ray import tune
+
+    from ..train.saved import materialize
+
+    answer = ray.get(ctx.board.wait.remote(spec["variant"], spec["step"], spec["epoch"]))
+    if answer.saved is None:
+        tune.report({"variant": spec["variant"], "skipped": 1, "why": answer.ended_without})
+        return None
+    return materialize(answer.saved, ctx.paths.training_dir(spec["variant"]) / FETCHED_DIR)
+
+
+def _spec_key(variant: str, step: int, epoch: int) -> str:
+    return CheckpointRef(variant, step, epoch, adapter_path=None if variant == "base" else "-").key
+
+
+def planned_targets(plan, training_concurrency: int) -> list[dict[str, Any]]:
+    """A pipelined sweep's evaluation trials: the base model first, then every planned checkpoint of every variant
+    in the order training should save them, each awaited on the board. Variants train ``training_concurrency`` at
+    a time in config order, so a checkpoint is expected by (its variant's wave, its step)."""
+    targets: list[dict[str, Any]] = [dataclasses.asdict(CheckpointRef(variant="base", step=0, epoch=0))]
+    planned = sorted((i // max(1, training_concurrency), c.step, i, v.name, c.epoch)
+                     for i, v in enumerate(plan.variants) for c in v.checkpoints)
+    targets += [{"variant": name, "step": step, "epoch": epoch, "planned": True}
+                for _wave, step, _i, name, epoch in planned]
+    return targets
+
+
 def checkpoints_to_evaluate(trainings: dict[str, Any]) -> list[CheckpointRef]:
     """The base model (step 0, shared by all variants) first, then every checkpoint of every variant by step."""
     refs = [CheckpointRef(variant="base", step=0, epoch=0)]
@@ -38,8 +77,22 @@ def checkpoints_to_evaluate(trainings: dict[str, Any]) -> list[CheckpointRef]:
     return refs
 
 
-def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose: bool = False):
-    """One Tune trial per checkpoint, all sharing one generation pool and one execution pool."""
+def run_evaluation_stage(plan, paths, trainings=None, progress: bool = True, verbose: bool = False, board=None,
+                         refs: Optional[list[CheckpointRef]] = None,
+                         training_concurrency: int = 1) -> "EvaluationStage":
+    """One Tune trial per checkpoint, all sharing one generation pool and one execution pool: the base model and
+    every checkpoint of ``trainings`` (or just ``refs``); pipelined (``board``), every planned checkpoint, each trial
+    waiting until its checkpoint is saved (``training_concurrency``: variants training at once)."""
+    if board is not None:
+        targets = planned_targets(plan, training_concurrency)
+    else:
+        refs = refs if refs is not None else checkpoints_to_evaluate(trainings)
+        targets = [dataclasses.asdict(r) for r in refs]
+    grid = _tune_evaluations(plan, paths, targets, progress, verbose, board)
+    return EvaluationStage(list(refs or []), [grid], paths)
+
+
+def _tune_evaluations(plan, paths, targets: list[dict[str, Any]], progress: bool, verbose: bool, board):
     from ray import tune
 
     from ..benchmarks import benchmark_for
@@ -48,7 +101,6 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
     from ..generation.pool import GenerationPool
 
     cfg: SweepConfig = plan.cfg
-    refs = checkpoints_to_evaluate(trainings)
     gen_pool = GenerationPool.create(plan.model_path, plan.generation_config, cfg.model.dtype, plan.backend)
     bench = benchmark_for(cfg)
     # One execution service for every trial: one in-flight limit, re-runs alone, replacements all trials see.
@@ -57,36 +109,42 @@ def run_evaluation_stage(plan, paths, trainings, progress: bool = True, verbose:
     extra_stops = tuple(s for s in bench.stop_sequences() if s not in sampling.stop)
     sampling = dataclasses.replace(sampling, stop=sampling.stop + extra_stops)
     try:
-        ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling)
-        # Trials only wait on the pools; a few per generation actor keep every actor's engine busy.
-        concurrent = cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
-        bar = progress_callback(len(refs), "evaluating checkpoints", progress,
-                                 lambda r: f"{r.get('variant')}/{r.get('checkpoint')}: "
-                                           f"pass@1 on all problems={r.get('pass@1', 0):.3f}")
+        ctx = EvaluationContext(cfg, tuple(plan.problems), paths, gen_pool, exec_pool, sampling, board)
+        bar = progress_callback(len(targets), "evaluating checkpoints", progress,
+                                lambda r: f"{r.get('variant')}/{r.get('checkpoint')}: "
+                                          f"pass@1 on all problems={r.get('pass@1', 0):.3f}" if "checkpoint" in r
+                                else "", position=1 if board is not None else 0)
         tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(_eval_trial, ctx=ctx), {"CPU": 0.01}),
-            param_space={"checkpoint": tune.grid_search([dataclasses.asdict(r) for r in refs])},
-            tune_config=tune.TuneConfig(max_concurrent_trials=concurrent),
-            run_config=tune_run_config(f"eval-{paths.eval_key}-{int(time.time())}", paths.ray_storage, [bar],
-                                        verbose),
+            tune.with_resources(tune.with_parameters(_eval_trial, ctx=ctx), {"CPU": TRIAL_CPU}),
+            param_space={"checkpoint": tune.grid_search(targets)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=eval_concurrency(cfg)),
+            run_config=tune_run_config(f"eval-{paths.eval_key}-{time.time_ns()}", paths.ray_storage, [bar],
+                                       verbose),
         )
-        grid = tuner.fit()
+        return tuner.fit()
     finally:
         gen_pool.shutdown()
         exec_pool.shutdown()
-    return EvaluationStage(refs, grid, paths)
+
+
+def eval_concurrency(cfg: SweepConfig) -> int:
+    """Evaluation trials at once: they only wait on the pools; a few per generation actor keep every engine busy."""
+    return cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
 
 
 @dataclass
 class EvaluationStage:
-    refs: list[CheckpointRef]
-    grid: Any  # ray.tune.ResultGrid
+    refs: list[CheckpointRef]  # what the sweep evaluated: the base model and every checkpoint training wrote
+    grids: list[Any]  # ray.tune.ResultGrid of each Tune run of evaluation trials
     paths: Any
+
+    def _metrics(self) -> list[dict[str, Any]]:
+        """Metrics of every trial that evaluated a checkpoint (a pipelined trial skipped for want of one has none)."""
+        return [r.metrics for g in self.grids for r in g if r.metrics and "checkpoint" in r.metrics]
 
     def evaluations(self) -> list[CheckpointEvaluation]:
         """Every checkpoint's evaluation; a trial that crashed becomes a ``failed`` entry, never a zero."""
-        runs = {(r.metrics["variant"], r.metrics["checkpoint"]): r.metrics for r in self.grid
-                if r.metrics and "checkpoint" in r.metrics}
+        runs = {(m["variant"], m["checkpoint"]): m for m in self._metrics()}
         out = []
         for ref in self.refs:
             f = self.paths.evaluations_dir / f"{ckpt_file_stem(ref)}.json"
@@ -97,7 +155,7 @@ class EvaluationStage:
                                                generated=int(m.get("generated", 0)),
                                                reused_generations=int(m.get("reused_generations", 0))))
             else:
-                err = next((str(r.error) for r in self.grid
+                err = next((str(r.error) for g in self.grids for r in g
                             if r.error is not None and r.config["checkpoint"]["variant"] == ref.variant
                             and r.config["checkpoint"]["step"] == ref.step), "no result written")
                 out.append(CheckpointEvaluation(
@@ -107,13 +165,21 @@ class EvaluationStage:
                     backend="", isolation="", generated=0, reused_generations=0))
         return out
 
+    def attempted_keys(self) -> set[str]:
+        """Keys (``CheckpointRef.key``) of the checkpoints a trial evaluated or crashed on; a pipelined trial whose
+        checkpoint never came is not among them."""
+        keys = {_spec_key(m["variant"], m["step"], m["epoch"]) for m in self._metrics()}
+        keys |= {_spec_key(c["variant"], c["step"], c["epoch"])
+                 for c in (r.config["checkpoint"] for g in self.grids for r in g if r.error is not None)}
+        return keys
+
     def best_from_grid(self, results_by_key: dict[str, Any]) -> dict[str, Any]:
-        """Best checkpoint per variant among the ResultGrid's successful trials, ranked by
-        :func:`codegen_ray.report.choose_best` (highest selection Pass@1, then earlier step, then lower val loss).
-        ``results_by_key``: the sweep's CheckpointResults (split applied) by key. Failed trials never win."""
+        """Best checkpoint per variant among the successful trials, ranked by :func:`codegen_ray.report.choose_best`
+        (highest selection Pass@1, then earlier step, then lower val loss). ``results_by_key``: the sweep's
+        CheckpointResults (split applied) by key. Failed trials never win."""
         from ..report import choose_best
 
-        finished = [results_by_key[f"{m['variant']}/{m['checkpoint']}"] for m in
-                    (r.metrics for r in self.grid if r.error is None and r.metrics and not r.metrics.get("failed", 1))
-                    if m["variant"] != "base"]
+        finished = [results_by_key[f"{m['variant']}/{m['checkpoint']}"] for m in self._metrics()
+                    if not m.get("failed", 1) and m["variant"] != "base"
+                    and f"{m['variant']}/{m['checkpoint']}" in results_by_key]
         return choose_best(finished)

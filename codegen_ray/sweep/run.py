@@ -1,17 +1,17 @@
-"""The study in one call: plan, train every variant, evaluate every checkpoint, report and track."""
+"""The study in one call: plan, train every variant, evaluate every checkpoint (overlapping training by default:
+:mod:`.pipeline`), report and track."""
 
 from __future__ import annotations
 
 import time
 
 from ..config import SweepConfig
-from .evaluation_stage import run_evaluation_stage
 from .keys import SweepPaths
 from .outputs import write_outputs
+from .pipeline import run_stages
 from .plan import plan_sweep
 from .result import SweepResult
 from .runtime import configure_logging, durable_paths, ray_runtime
-from .training_stage import run_training_stage
 
 
 def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) -> SweepResult:
@@ -23,8 +23,7 @@ def run_sweep(cfg: SweepConfig, verbose: bool = False, progress: bool = True) ->
     configure_logging(verbose)
     with ray_runtime(cfg, verbose):
         tracker = start_tracking(cfg, paths)
-        trainings = run_training_stage(plan, paths, tracker, progress=progress, verbose=verbose)
-        evaluations = run_evaluation_stage(plan, paths, trainings, progress=progress, verbose=verbose)
+        trainings, evaluations = run_stages(plan, paths, tracker, progress=progress, verbose=verbose)
         return write_outputs(plan, paths, trainings, evaluations, tracker, started)
 
 

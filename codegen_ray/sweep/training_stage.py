@@ -15,7 +15,8 @@ from typing import Any
 
 from ..config import SweepConfig
 from ..errors import HarnessError
-from .tune_plumbing import max_concurrent, progress_callback, tune_run_config
+from .checkpoint_board import BoardPublisher
+from .tune_plumbing import TRIAL_CPU, event_stopper, max_concurrent, progress_callback, tune_run_config
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class TrainingContext:
     model_path: str
     excluded: dict[str, frozenset[str]]
     tracker: Any  # tracking.Tracker, or None without tracking
+    board: Any = None  # pipelined: the CheckpointBoard actor this trial announces its checkpoints on
 
 
 def _run_params(cfg: SweepConfig, variant) -> dict[str, Any]:
@@ -46,16 +48,24 @@ def _train_trial(config: dict[str, Any], ctx: TrainingContext) -> None:
                                    {"variant": variant.name, "stage": "training"},
                                    params=_run_params(ctx.cfg, variant), start_time=started)
         started = ctx.tracker.run_start(run_id)  # a run found again (an interrupted training) began earlier
-    result = train_variant(
-        ctx.cfg,
-        variant,
-        Path(config["trial"]["output_dir"]),
-        model_path=ctx.model_path,
-        exclude_sources=ctx.excluded.get(variant.name, frozenset()),
-        mlflow_run_id=run_id,
-        tracking_uri=ctx.tracker.tracking_uri if ctx.tracker is not None else None,
-        started_at=started,
-    )
+    try:
+        result = train_variant(
+            ctx.cfg,
+            variant,
+            Path(config["trial"]["output_dir"]),
+            model_path=ctx.model_path,
+            exclude_sources=ctx.excluded.get(variant.name, frozenset()),
+            mlflow_run_id=run_id,
+            tracking_uri=ctx.tracker.tracking_uri if ctx.tracker is not None else None,
+            started_at=started,
+            on_checkpoint=BoardPublisher(ctx.board) if ctx.board is not None else None,
+        )
+    except BaseException as exc:
+        if ctx.board is not None:  # evaluation trials waiting for this variant's checkpoints stop waiting
+            _end_on_board(ctx.board, variant.name, f"{type(exc).__name__}: {exc}".splitlines()[0])
+        raise
+    if ctx.board is not None:  # a reused or resumed training's checkpoints were not announced while it ran
+        _announce_result(ctx.board, result)
     last = result.checkpoints[-1] if result.checkpoints else None
     tune.report({
         "variant": variant.name,
@@ -65,6 +75,24 @@ def _train_trial(config: dict[str, Any], ctx: TrainingContext) -> None:
         "reused": int(bool(getattr(result, "reused", False))),
         "done": 1,
     })
+
+
+def _announce_result(board: Any, result: Any) -> None:
+    import ray
+
+    from ..train.saved import SavedCheckpoint
+
+    ray.get([board.publish.remote(SavedCheckpoint(ref)) for ref in result.checkpoints])
+    ray.get(board.end.remote(result.variant))
+
+
+def _end_on_board(board: Any, variant: str, error: str) -> None:
+    import ray
+
+    try:
+        ray.get(board.end.remote(variant, error), timeout=60)
+    except Exception:  # noqa: BLE001 - the board is gone: the sweep's driver ends every variant anyway
+        pass
 
 
 def _training_postfix(result: dict[str, Any]) -> str:
@@ -78,27 +106,35 @@ def _training_postfix(result: dict[str, Any]) -> str:
     return variant
 
 
-def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: bool = False) -> dict[str, Any]:
-    """One Tune trial per variant; returns ``{variant: TrainingResult}`` read back from each output directory."""
+def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: bool = False, board: Any = None,
+                       reserved: tuple[float, float] = (0.0, 0.0), stop: Any = None) -> dict[str, Any]:
+    """One Tune trial per variant; returns ``{variant: TrainingResult}`` read back from each output directory.
+
+    Pipelined (``board``: a CheckpointBoard actor), each trial announces its checkpoints there as they are saved,
+    and as many trials run at once as fit beside ``reserved`` (CPUs, GPUs: the evaluation pools' share); setting
+    ``stop`` (a ``threading.Event``) stops the trials (the run then raises, as for an interrupted sweep)."""
     from ray import tune
 
     from ..train.trainer import read_training_result
 
     cfg: SweepConfig = plan.cfg
     trials = [{"variant": v.name, "output_dir": str(paths.training_dir(v.name))} for v in cfg.data.variants]
-    ctx = TrainingContext(cfg, plan.model_path, plan.excluded_sources, tracker)
+    ctx = TrainingContext(cfg, plan.model_path, plan.excluded_sources, tracker, board)
     t = cfg.training
-    per_trial_cpu = t.num_workers * t.cpus_per_worker
+    per_trial_cpu = t.num_workers * t.cpus_per_worker + TRIAL_CPU
     per_trial_gpu = t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0
-    concurrent = cfg.ray.max_concurrent_trials or max_concurrent(per_trial_cpu, per_trial_gpu, len(trials))
-    bar = progress_callback(len(trials), "training", progress, _training_postfix)
+    concurrent = cfg.ray.max_concurrent_trials or max_concurrent(per_trial_cpu, per_trial_gpu, len(trials), reserved)
+    bar = progress_callback(len(trials), "training", progress, _training_postfix, position=0)
     tuner = tune.Tuner(
-        tune.with_resources(tune.with_parameters(_train_trial, ctx=ctx), {"CPU": 0.01}),
+        tune.with_resources(tune.with_parameters(_train_trial, ctx=ctx), {"CPU": TRIAL_CPU}),
         param_space={"trial": tune.grid_search(trials)},
         tune_config=tune.TuneConfig(max_concurrent_trials=concurrent),
-        run_config=tune_run_config(f"train-{paths.train_key}", paths.ray_storage, [bar], verbose),
+        run_config=tune_run_config(f"train-{paths.train_key}", paths.ray_storage, [bar], verbose,
+                                   stopper=event_stopper(stop) if stop is not None else None),
     )
     grid = tuner.fit()
+    if stop is not None and stop.is_set():
+        raise HarnessError("the training stage was stopped (the evaluation stage ended first)")
     errors = [r.error for r in grid if r.error is not None]
     if errors:
         raise HarnessError(f"training failed for {len(errors)} variant(s): {errors[0]}")

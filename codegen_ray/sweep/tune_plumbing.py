@@ -3,8 +3,10 @@ fit the cluster at once."""
 
 from __future__ import annotations
 
+TRIAL_CPU = 0.01  # a trial itself only waits (on its TorchTrainer, or on the evaluation pools)
 
-def progress_callback(total: int, desc: str, enabled: bool, metric_fmt=None):
+
+def progress_callback(total: int, desc: str, enabled: bool, metric_fmt=None, position: int = 0):
     """A Tune callback driving one tqdm bar in the driver: trials finished / total, latest metrics as postfix."""
     from ray.tune import Callback
 
@@ -12,7 +14,8 @@ def progress_callback(total: int, desc: str, enabled: bool, metric_fmt=None):
         def __init__(self) -> None:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, desc=desc, unit="trial", disable=not enabled, leave=True, dynamic_ncols=True)
+            self.bar = tqdm(total=total, desc=desc, unit="trial", disable=not enabled, leave=True, dynamic_ncols=True,
+                            position=position)
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
             if metric_fmt is not None:
@@ -32,7 +35,7 @@ def progress_callback(total: int, desc: str, enabled: bool, metric_fmt=None):
     return _Progress()
 
 
-def tune_run_config(name: str, storage: str, callbacks: list, verbose: bool):
+def tune_run_config(name: str, storage: str, callbacks: list, verbose: bool, stopper=None):
     from ray import tune
 
     return tune.RunConfig(
@@ -41,17 +44,59 @@ def tune_run_config(name: str, storage: str, callbacks: list, verbose: bool):
         verbose=2 if verbose else 0,
         callbacks=callbacks,
         failure_config=tune.FailureConfig(max_failures=0),
+        stop=stopper,
     )
 
 
-def max_concurrent(per_trial_cpu: float, per_trial_gpu: float, wanted: int) -> int:
-    """How many trials fit the cluster at once (never 0), so nothing deadlocks on 2 CPUs or on 8 GPUs."""
+def event_stopper(event):
+    """A Tune stopper that ends every trial of the run once ``event`` (a ``threading.Event``) is set: how the
+    driver stops a Tune run going on in another thread (Tune handles Ctrl-C only in the main thread)."""
+    from ray.tune import Stopper
+
+    class _EventStopper(Stopper):
+        def __init__(self, event) -> None:
+            self.event = event
+
+        def __getstate__(self) -> dict:  # Tune pickles its run config (for a restore); an Event does not pickle
+            return {}
+
+        def __setstate__(self, state: dict) -> None:
+            import threading
+
+            self.event = threading.Event()
+
+        def __call__(self, trial_id, result) -> bool:
+            return self.event.is_set()
+
+        def stop_all(self) -> bool:
+            return self.event.is_set()
+
+    return _EventStopper(event)
+
+
+def max_concurrent(per_trial_cpu: float, per_trial_gpu: float, wanted: int,
+                   reserved: tuple[float, float] = (0.0, 0.0)) -> int:
+    """How many trials fit the cluster at once (never 0), so nothing deadlocks on 2 CPUs or on 8 GPUs;
+    ``reserved``: CPUs and GPUs kept for other work (a pipelined sweep's evaluation pools)."""
+    return max(1, trials_that_fit(per_trial_cpu, per_trial_gpu, wanted, reserved))
+
+
+def trials_that_fit(per_trial_cpu: float, per_trial_gpu: float, wanted: int,
+                    reserved: tuple[float, float] = (0.0, 0.0)) -> int:
+    """How many trials of these resources fit the Ray cluster beside ``reserved`` (CPUs, GPUs), at most ``wanted``;
+    0 when not even one does."""
     import ray
 
-    res = ray.cluster_resources()
+    return count_fitting(ray.cluster_resources(), per_trial_cpu, per_trial_gpu, wanted, reserved)
+
+
+def count_fitting(resources: dict, per_trial_cpu: float, per_trial_gpu: float, wanted: int,
+                  reserved: tuple[float, float] = (0.0, 0.0)) -> int:
+    """:func:`trials_that_fit` for a cluster of ``resources`` (``ray.cluster_resources()``)."""
     fits = [wanted]
+    eps = 1e-9  # fractional CPUs: 0.5 + 0.5 + 1.0 fits 2.0
     if per_trial_cpu > 0:
-        fits.append(int(res.get("CPU", 1) // per_trial_cpu))
+        fits.append(int((resources.get("CPU", 1) - reserved[0] + eps) // per_trial_cpu))
     if per_trial_gpu > 0:
-        fits.append(int(res.get("GPU", 0) // per_trial_gpu))
-    return max(1, min(fits))
+        fits.append(int((resources.get("GPU", 0) - reserved[1] + eps) // per_trial_gpu))
+    return max(0, min(fits))

@@ -22,7 +22,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..config import SweepConfig, VariantConfig
 from ..fileio import atomic_write_text
@@ -32,6 +32,7 @@ from .data import LoadReport, load_variant_rows, split_rows, write_splits
 from .identity import training_key
 from .tokenize import check_chat_template, pad_token_id, tokenize_examples
 from .lora import check_target_modules, resolve_dtype
+from .saved import SavedCheckpoint, forwarding_callback
 from .worker import META_FILE, STATE_FILE, WorkerSpec, train_loop_per_worker
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ def train_variant(
     tracking_uri: str | None = None,
     progress: bool = False,
     started_at: float | None = None,
+    on_checkpoint: Optional[Callable[[SavedCheckpoint], None]] = None,
 ) -> TrainingResult:
     """LoRA-fine-tune ``model_path`` on ``variant``'s data with a Ray Train ``TorchTrainer`` (Ray must be initialised).
 
@@ -183,6 +185,10 @@ def train_variant(
     resumes from the latest checkpoint when it holds an interrupted one. ``exclude_sources`` are ``ChatExample.source``
     values (``file:line``) to leave out (e.g. contaminated rows). With ``mlflow_run_id``, rank 0 logs train_loss / lr /
     tokens_per_s per log step and val_loss per checkpoint into that run.
+
+    ``on_checkpoint`` (picklable) is called with each checkpoint as soon as Ray Train has persisted it, while
+    training goes on (:mod:`.saved`); checkpoints of an earlier, interrupted run and of a finished run are not
+    announced (they are in the result).
 
     The result's ``interval`` is when the training ran: from ``started_at`` (epoch seconds: when the caller began this
     variant's work, e.g. opened its MLflow run; default now) or, for a run resumed from an interrupted one, from the
@@ -275,6 +281,9 @@ def train_variant(
         storage, name = cfg.ray.storage_path, f"{variant.name}-{fingerprint}"
     else:
         storage, name = str(output_dir), CHECKPOINTS_DIR
+    callbacks = _tune_callbacks()
+    if on_checkpoint is not None:
+        callbacks.append(forwarding_callback(variant.name, on_checkpoint))
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"spec": spec},
@@ -284,7 +293,7 @@ def train_variant(
             storage_path=storage,
             failure_config=FailureConfig(max_failures=tc.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=None),
-            callbacks=_tune_callbacks(),
+            callbacks=callbacks,
         ),
     )
     fit_result = trainer.fit()

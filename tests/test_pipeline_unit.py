@@ -1,0 +1,162 @@
+"""The pieces of a pipelined sweep, without Ray: the checkpoint board's waits, the order of the evaluation trials,
+how many training trials fit beside the evaluation's share, and fetching a checkpoint from non-local storage.
+
+The board is a plain class with async methods (Ray runs it as an async actor); here it runs on one asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from codegen_ray.sweep.checkpoint_board import CheckpointBoard
+from codegen_ray.sweep.evaluation_stage import planned_targets
+from codegen_ray.sweep.plan import PlannedCheckpoint
+from codegen_ray.train.saved import SavedCheckpoint, materialize, saved_from_report
+from codegen_ray.types import CheckpointRef
+
+
+def _saved(variant: str, step: int, epoch: int, path: str = "/x") -> SavedCheckpoint:
+    return SavedCheckpoint(CheckpointRef(variant, step, epoch, adapter_path=f"{path}/{variant}-{step}"))
+
+
+def test_a_wait_returns_the_checkpoint_once_published_and_the_first_announcement_wins():
+    async def scenario():
+        board = CheckpointBoard()
+        waiter = asyncio.ensure_future(board.wait("deep", 3, 1))
+        await asyncio.sleep(0.05)
+        assert not waiter.done()  # nothing published yet: it waits
+        await board.publish(_saved("deep", 4, 1))  # another checkpoint does not wake it with the wrong one
+        await asyncio.sleep(0.05)
+        assert not waiter.done()
+        await board.publish(_saved("deep", 3, 1, "/storage"))
+        answer = await asyncio.wait_for(waiter, 5)
+        await board.publish(_saved("deep", 3, 1, "/local-copy"))
+        again = await board.wait("deep", 3, 1)  # already there: at once, the first announcement
+        return answer, again, board.published()
+
+    answer, again, published = asyncio.run(scenario())
+    assert answer.saved.ref.adapter_path == "/storage/deep-3" and answer.ended_without == ""
+    assert again.saved.ref.adapter_path == "/storage/deep-3"
+    assert published == [("deep", 3, 1), ("deep", 4, 1)]
+
+
+def test_a_training_that_ends_without_the_checkpoint_ends_the_wait_and_says_why():
+    async def scenario():
+        board = CheckpointBoard()
+        never = asyncio.ensure_future(board.wait("deep", 9, 3))
+        failed = asyncio.ensure_future(board.wait("diverse", 3, 1))
+        other = asyncio.ensure_future(board.wait("deep", 3, 1))
+        await board.publish(_saved("deep", 3, 1))
+        await board.end("deep")
+        await board.end("diverse", "RuntimeError: worker died")
+        await board.end("diverse", "the training stage ended")  # the first end wins
+        return await asyncio.wait_for(asyncio.gather(never, failed, other), 5)
+
+    never, failed, other = asyncio.run(scenario())
+    assert never.saved is None and never.ended_without == "deep checkpoint step 9 epoch 3: its training ended without it"
+    assert failed.saved is None and "its training failed: RuntimeError: worker died" in failed.ended_without
+    assert other.saved is not None  # published before the end: still answered with the checkpoint
+
+
+@dataclass
+class _Variant:
+    name: str
+    checkpoints: list[PlannedCheckpoint]
+
+
+@dataclass
+class _Plan:
+    variants: list[_Variant]
+
+
+def test_evaluation_trials_come_in_the_order_training_saves_checkpoints():
+    plan = _Plan([_Variant("deep", [PlannedCheckpoint(3, 1), PlannedCheckpoint(6, 2)]),
+                  _Variant("diverse", [PlannedCheckpoint(2, 1), PlannedCheckpoint(4, 1), PlannedCheckpoint(8, 2)]),
+                  _Variant("third", [PlannedCheckpoint(5, 1)])])
+
+    def order(concurrency):
+        return [(t["variant"], t["step"]) for t in planned_targets(plan, concurrency)]
+
+    # All variants at once: by step (ties in config order); the base model first, not awaited.
+    assert order(3) == [("base", 0), ("diverse", 2), ("deep", 3), ("diverse", 4), ("third", 5), ("deep", 6),
+                        ("diverse", 8)]
+    # Two at a time: the third variant trains after the first two, so its checkpoint comes last.
+    assert order(2) == [("base", 0), ("diverse", 2), ("deep", 3), ("diverse", 4), ("deep", 6), ("diverse", 8),
+                        ("third", 5)]
+    # One at a time: variant by variant.
+    assert order(1) == [("base", 0), ("deep", 3), ("deep", 6), ("diverse", 2), ("diverse", 4), ("diverse", 8),
+                        ("third", 5)]
+    targets = planned_targets(plan, 3)
+    assert "planned" not in targets[0] and all(t["planned"] for t in targets[1:])
+    assert targets[1] == {"variant": "diverse", "step": 2, "epoch": 1, "planned": True}
+
+
+class _Persisted:
+    """What Ray Train hands a callback: a persisted checkpoint's path and filesystem."""
+
+    def __init__(self, path: str, filesystem) -> None:
+        self.path, self.filesystem = path, filesystem
+
+
+def test_a_report_becomes_a_saved_checkpoint_with_its_metrics():
+    from pyarrow.fs import LocalFileSystem
+
+    fs = LocalFileSystem()
+    saved = saved_from_report("deep", {"step": 6, "epoch": 2, "train_loss": 1.5, "val_loss": 2.25, "loop_tokens": 9},
+                              _Persisted("/store/deep-abc/checkpoint-step-6-epoch-2", fs))
+    assert saved.ref == CheckpointRef("deep", 6, 2, "/store/deep-abc/checkpoint-step-6-epoch-2", 1.5, 2.25)
+    assert saved.is_local and saved.filesystem is fs
+    no_val = saved_from_report("deep", {"step": 1, "epoch": 1}, _Persisted("/p", fs))
+    assert no_val.ref.val_loss is None and no_val.ref.train_loss is None
+    assert saved_from_report("deep", {"step": 1, "epoch": 1}, None) is None  # a report without a checkpoint
+
+
+def test_a_checkpoint_in_non_local_storage_is_fetched_once_byte_for_byte(tmp_path: Path):
+    """Storage seen through a non-local pyarrow filesystem (a SubTreeFileSystem over a directory here; S3 on a
+    cluster) is copied into the cache; a local one is used where it lies."""
+    from pyarrow.fs import LocalFileSystem, SubTreeFileSystem
+
+    bucket = tmp_path / "bucket"
+    ckpt = bucket / "deep-abc" / "checkpoint-step-6-epoch-2"
+    ckpt.mkdir(parents=True)
+    files = {"adapter_model.safetensors": bytes(range(256)) * 40, "adapter_config.json": b'{"r": 8}',
+             "meta.json": b'{"step": 6}'}
+    for name, data in files.items():
+        (ckpt / name).write_bytes(data)
+    remote = SavedCheckpoint(CheckpointRef("deep", 6, 2, "deep-abc/checkpoint-step-6-epoch-2", 1.0, 2.0),
+                             SubTreeFileSystem(str(bucket), LocalFileSystem()))
+    assert not remote.is_local
+    cache = tmp_path / "cache"
+    ref = materialize(remote, cache)
+    assert ref == CheckpointRef("deep", 6, 2, str(cache / "checkpoint-step-6-epoch-2"), 1.0, 2.0)
+    assert {p.name: p.read_bytes() for p in Path(ref.adapter_path).iterdir()} == files
+    (ckpt / "meta.json").write_bytes(b"changed in storage")
+    assert materialize(remote, cache) == ref  # a complete copy is reused, not fetched again
+    assert (Path(ref.adapter_path) / "meta.json").read_bytes() == b'{"step": 6}'
+    assert list(cache.iterdir()) == [cache / "checkpoint-step-6-epoch-2"]  # no temporary left
+    local = SavedCheckpoint(CheckpointRef("deep", 6, 2, str(ckpt)), LocalFileSystem())
+    assert materialize(local, cache).adapter_path == str(ckpt)
+
+
+@pytest.mark.parametrize("cluster, expected", [({"CPU": 2.0}, 2), ({"CPU": 1.5}, 1), ({"CPU": 1.4}, 0),
+                                               ({"CPU": 4.0}, 2), ({"CPU": 64.0, "GPU": 8.0}, 2)])
+def test_training_trials_that_fit_beside_the_evaluation_share(cluster, expected):
+    """The default: 2 variants of 0.5 + 0.01 CPU, beside 0.5 (generation) + 2 x 0.2 (execution) + 2 x 0.01."""
+    from codegen_ray.sweep.tune_plumbing import count_fitting
+
+    reserved = (0.5 + 2 * 0.2 + 2 * 0.01, 0.0)
+    assert count_fitting(cluster, 0.51, 0.0, 2, reserved) == expected
+
+
+def test_gpu_training_trials_fit_beside_the_generation_gpus():
+    """8 GPUs, 4 per training trial, 1 vLLM actor on 1 GPU: one trial fits beside it; 2 GPUs per trial: three."""
+    from codegen_ray.sweep.tune_plumbing import count_fitting
+
+    cluster = {"CPU": 64.0, "GPU": 8.0}
+    assert count_fitting(cluster, 16.01, 4.0, 2, (4.02, 1.0)) == 1
+    assert count_fitting(cluster, 8.01, 2.0, 4, (4.02, 1.0)) == 3
+    assert count_fitting(cluster, 8.01, 2.0, 4, (4.02, 7.0)) == 0
