@@ -118,7 +118,8 @@ def test_cpus_per_worker_and_other_resources_keep_every_key():
     changes = ["training.cpus_per_worker=2", "training.max_failures=0", "generation.num_actors=4",
                "generation.cpus_per_actor=2", "generation.batch_size=2", "execution.num_actors=8",
                "execution.cpus_per_actor=1", "training.resources_per_worker.train_node=1",
-               "generation.resources.eval_node=0.5", "execution.resources.eval_node=1", "ray.num_cpus=16", "ray.max_concurrent_trials=1",
+               "generation.resources.eval_node=0.5", "execution.resources.eval_node=1",
+               "ray.num_cpus=16", "ray.max_concurrent_trials=1",
                "tracking.enabled=false", "output.root=/elsewhere", "model.cache_dir=/elsewhere/cache"]
     base_cfg, moved_cfg = load_config(), load_config(None, changes)
     before, after = base_cfg.flat_params(), moved_cfg.flat_params()

@@ -201,7 +201,8 @@ def _nodes_with(dashboard: str) -> dict[str, str]:
 def two_node_sweep(tmp_path_factory, cache_dir):
     tmp = tmp_path_factory.mktemp("two_nodes")
     overrides = SMALL + PINNED + [f"ray.storage_path={tmp / 'storage'}", f"output.root={tmp / 'results'}",
-                                  f"tracking.tracking_uri=sqlite:///{tmp / 'mlflow.db'}", f"model.cache_dir={cache_dir}"]
+                                  f"tracking.tracking_uri=sqlite:///{tmp / 'mlflow.db'}",
+                                  f"model.cache_dir={cache_dir}"]
     cluster = TwoNodeCluster()
     try:
         cluster.start()

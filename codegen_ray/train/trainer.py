@@ -103,7 +103,7 @@ def run_fingerprint(cfg: SweepConfig, variant: VariantConfig, exclude_sources: f
 
 
 def storage_run_name(variant: str, fingerprint: str) -> str:
-    """The Ray Train run's name under ``ray.storage_path``: its checkpoints are ``<storage>/<name>/<checkpoint dir>``."""
+    """The Ray Train run's name under ``ray.storage_path``; its checkpoints are ``<storage>/<name>/<checkpoint>``."""
     return f"{variant}-{fingerprint}"
 
 
