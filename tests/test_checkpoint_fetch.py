@@ -14,13 +14,16 @@ from codegen_ray.generation.checkpoints import cached_path, default_cache_root, 
 from codegen_ray.types import CheckpointRef, checkpoint_dir_name
 
 
-def _stored_checkpoint(storage: Path) -> Path:
-    """A checkpoint directory laid out as the trainer's storage run: <storage>/<variant>-<fingerprint>/<checkpoint>."""
+def _stored_checkpoint(storage: Path, nested: bool = False) -> Path:
+    """A checkpoint directory laid out as the trainer's storage run: <storage>/<variant>-<fingerprint>/<checkpoint>,
+    flat as the trainer writes it (``nested``: with a subdirectory too)."""
     ckpt = storage / "deep-0123456789ab" / checkpoint_dir_name(2, 1)
-    (ckpt / "sub").mkdir(parents=True)
+    ckpt.mkdir(parents=True)
     (ckpt / "adapter_model.safetensors").write_bytes(os.urandom(4096) + b"\0" * 100)
     (ckpt / "adapter_config.json").write_text('{"r": 8}')
-    (ckpt / "sub" / "optimizer.pt").write_bytes(os.urandom(1000))
+    if nested:
+        (ckpt / "sub").mkdir()
+        (ckpt / "sub" / "optimizer.pt").write_bytes(os.urandom(1000))
     return ckpt
 
 
@@ -28,8 +31,9 @@ def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_a_missing_adapter_path_is_fetched_from_storage_and_then_read_from_the_cache(tmp_path):
-    stored = _stored_checkpoint(tmp_path / "storage")
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_a_missing_adapter_path_is_fetched_from_storage_and_then_read_from_the_cache(tmp_path, nested):
+    stored = _stored_checkpoint(tmp_path / "storage", nested)
     expected = _files(stored)
     ref = CheckpointRef(variant="deep", step=2, epoch=1, adapter_path=str(tmp_path / "other-node" / stored.name),
                         storage_uri=str(stored))

@@ -61,6 +61,7 @@ def fetch_checkpoint(uri: str, cache_root: Path) -> Path:
     tmp = dest.with_name(f"{dest.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
+        tmp.mkdir()  # copy_files creates the subdirectories it copies, not the destination itself
         pafs.copy_files(src_path, str(tmp), source_filesystem=src_fs, destination_filesystem=pafs.LocalFileSystem())
         try:
             tmp.replace(dest)
