@@ -14,7 +14,11 @@ of 16 rows (2 checkpoints) and 2 problems, with ``ray.storage_path`` in a tempor
   evaluation read;
 * the known answer: the tiny builtin model with greedy decoding is deterministic, so each checkpoint's completions are
   what the same backend generates in a fresh process from the adapter in ``ray.storage_path``; every pass@1 in
-  summary.json is the mean of its per-problem results.
+  summary.json is the mean of its per-problem results;
+* the fetch from storage, end to end: both nodes share this machine's file system, so the sweep's adapter paths exist
+  everywhere; a generation worker started afterwards on the evaluation node is handed the last checkpoint with an
+  ``adapter_path`` that does not exist there, fetches it from ``ray.storage_path`` into that node's cache (under the
+  cluster's ``HOME``) and generates the sweep's text.
 """
 
 from __future__ import annotations
@@ -89,6 +93,37 @@ print("EXPECTED " + json.dumps({"planned": planned, "texts": texts}))
 """
 
 
+# A driver joining the cluster after the sweep: one generation worker on the evaluation node, the last checkpoint with
+# an adapter_path that does not exist there (only its storage_uri leads to it).
+FETCH = r"""
+import dataclasses, json, sys
+import ray
+from codegen_ray.assets.tiny_model import ensure_tiny_model
+from codegen_ray.benchmarks import benchmark_for
+from codegen_ray.config import load_config
+from codegen_ray.generation.base import sampling_from_config
+from codegen_ray.generation.pool import start_worker
+from codegen_ray.types import CheckpointRef
+
+cfg = load_config(None, json.loads(sys.argv[2]))
+bench = benchmark_for(cfg)
+problems = bench.load_problems()
+sampling = sampling_from_config(cfg.generation)
+sampling = dataclasses.replace(sampling, stop=sampling.stop + tuple(s for s in bench.stop_sequences()
+                                                                     if s not in sampling.stop))
+c = json.loads(open(sys.argv[3]).read())["checkpoints"][-1]
+ref = CheckpointRef(variant=c["variant"], step=c["step"], epoch=c["epoch"],
+                    adapter_path="/nonexistent/on/this/node/" + c["storage_uri"].rsplit("/", 1)[-1],
+                    storage_uri=c["storage_uri"])
+ray.init(address=sys.argv[1], log_to_driver=False)
+worker = start_worker("hf", str(ensure_tiny_model(cfg.cache_dir)), cfg.generation, cfg.model.dtype,
+                      resources={"eval_node": 1})
+rows = ray.get(worker.generate.remote(ref, bench.build_prompts(problems), sampling))
+texts = {f"{ref.key}|{p.question_id}": row[0].text for p, row in zip(problems, rows)}
+print("FETCHED " + json.dumps({"storage_uri": c["storage_uri"], "texts": texts}))
+"""
+
+
 def _free_ports(n: int) -> list[int]:
     socks = [socket.socket() for _ in range(n)]
     try:
@@ -113,7 +148,7 @@ def _sessions_processes(sids: set[int], tmp: str) -> list[int]:
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, IndexError):
             continue
-        if int(fields[3]) in sids or tmp in cmd:
+        if int(fields[3]) in sids or (tmp and tmp in cmd):
             out.append(int(entry.name))
     return out
 
@@ -136,23 +171,37 @@ class TwoNodeCluster:
                 "--runtime-env-agent-port", str(runtime_env), "--metrics-export-port", str(metrics),
                 "--node-manager-port", str(node_manager), "--object-manager-port", str(object_manager)]
 
-    def _ray_start(self, name: str, args: list[str]) -> None:
+    def _ray_start(self, name: str, args: list[str]) -> bool:
         log_path = self.tmp / f"{name}.log"
         with open(log_path, "w") as log:
             proc = subprocess.Popen([str(VENV_BIN / "ray"), "start", *args], cwd=self.tmp, env=self.env, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             self.sids.add(proc.pid)  # its session: every process it spawns, and their workers, stay in it
             rc = proc.wait(timeout=600)
+        if rc != 0 and "timed out during startup" in log_path.read_text():
+            # Ray gives a raylet 30 s (hard-coded) to register with the GCS; on 2 loaded cores that can pass. Stop
+            # exactly what this attempt started; the caller tries again on fresh ports.
+            self._kill({proc.pid}, "")
+            self.sids.discard(proc.pid)
+            return False
         assert rc == 0, log_path.read_text()[-3000:]
+        return True
 
-    def start(self) -> None:
-        self.gcs_port, self.dashboard_port, client = _free_ports(3)
-        self._ray_start("head", ["--head", "--num-cpus", "2", "--resources", '{"train_node": 2}',
-                                 "--include-dashboard", "true", "--port", str(self.gcs_port),
-                                 "--dashboard-port", str(self.dashboard_port),
-                                 "--ray-client-server-port", str(client), *self._ports()])
-        self._ray_start("node", ["--address", self.address, "--num-cpus", "2", "--resources", '{"eval_node": 4}',
-                                 *self._ports()])
+    def start(self, attempts: int = 3) -> None:
+        for attempt in range(attempts):
+            self.gcs_port, self.dashboard_port, client = _free_ports(3)
+            if self._ray_start(f"head-{attempt}", [
+                    "--head", "--num-cpus", "2", "--resources", '{"train_node": 2}', "--include-dashboard", "true",
+                    "--port", str(self.gcs_port), "--dashboard-port", str(self.dashboard_port),
+                    "--ray-client-server-port", str(client), *self._ports()]):
+                break
+        else:
+            raise AssertionError(f"the head node did not start in {attempts} attempts")
+        for attempt in range(attempts):
+            if self._ray_start(f"node-{attempt}", ["--address", self.address, "--num-cpus", "2", "--resources",
+                                                   '{"eval_node": 4}', *self._ports()]):
+                return
+        raise AssertionError(f"the second node did not start in {attempts} attempts")
 
     @property
     def address(self) -> str:
@@ -164,14 +213,18 @@ class TwoNodeCluster:
 
     def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM to exactly this cluster's processes, SIGKILL to what is left after ``grace_s``."""
+        self._kill(self.sids, str(self.tmp), grace_s)
+
+    @staticmethod
+    def _kill(sids: set[int], tmp: str, grace_s: float = 10.0) -> None:
         for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10.0)):
-            for pid in _sessions_processes(self.sids, str(self.tmp)):
+            for pid in _sessions_processes(sids, tmp):
                 try:
                     os.kill(pid, sig)
                 except ProcessLookupError:
                     pass
             deadline = time.time() + wait_s
-            while time.time() < deadline and _sessions_processes(self.sids, str(self.tmp)):
+            while time.time() < deadline and _sessions_processes(sids, tmp):
                 time.sleep(0.5)
 
 
@@ -191,6 +244,8 @@ def _nodes_with(dashboard: str) -> dict[str, str]:
 
     out = {}
     for node in list_nodes(address=dashboard, detail=True):
+        if node.state != "ALIVE":  # a node of a start attempt that timed out
+            continue
         for name in ("train_node", "eval_node"):
             if name in (node.resources_total or {}):
                 out[name] = node.node_id
@@ -212,12 +267,21 @@ def two_node_sweep(tmp_path_factory, cache_dir):
         wall_s = time.perf_counter() - started
         (tmp / "sweep.log").write_text(proc.stdout + proc.stderr)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+        [done_file] = (tmp / "results" / "training").glob("*/deep/training_complete.json")
+        fetch = subprocess.run([sys.executable, "-c", FETCH, cluster.address,
+                                json.dumps(SMALL + [f"model.cache_dir={cache_dir}"]), str(done_file)],
+                               cwd=tmp, env=cluster.env, capture_output=True, text=True, timeout=600)
+        assert fetch.returncode == 0, fetch.stderr[-5000:]
+        [line] = [x for x in fetch.stdout.splitlines() if x.startswith("FETCHED ")]
+        fetched = json.loads(line[len("FETCHED "):])
+        node_cache = cluster.tmp / "home" / ".cache" / "codegen_ray" / "checkpoints"
+        fetched["cached"] = {str(p.relative_to(node_cache)): p.read_bytes() for p in node_cache.rglob("*")
+                             if p.is_file()} if node_cache.is_dir() else {}
         actors, nodes = _node_of_each_actor(cluster.dashboard), _nodes_with(cluster.dashboard)
     finally:
         cluster.stop()
         shutil.rmtree(cluster.tmp, ignore_errors=True)
     print(f"two-node sweep: {wall_s:.0f} s")
-    [done_file] = (tmp / "results" / "training").glob("*/deep/training_complete.json")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     local = SMALL + [f"output.root={tmp / 'results'}", f"model.cache_dir={cache_dir}"]
@@ -226,7 +290,7 @@ def two_node_sweep(tmp_path_factory, cache_dir):
     assert expected.returncode == 0, expected.stderr[-3000:]
     [line] = [x for x in expected.stdout.splitlines() if x.startswith("EXPECTED ")]
     return {"tmp": tmp, "actors": actors, "nodes": nodes, "done": json.loads(done_file.read_text()),
-            "expected": json.loads(line[len("EXPECTED "):]), "wall_s": wall_s}
+            "expected": json.loads(line[len("EXPECTED "):]), "fetched": fetched, "wall_s": wall_s}
 
 
 def _summary(tmp: Path) -> dict:
@@ -275,3 +339,17 @@ def test_completions_are_the_known_answer(two_node_sweep):
     expected = two_node_sweep["expected"]["texts"]
     assert len(expected) == 3 * len(QUESTIONS)
     assert got == expected
+
+
+def test_a_node_without_the_adapter_fetches_it_from_storage(two_node_sweep):
+    from codegen_ray.generation.checkpoints import cached_path
+
+    fetched = two_node_sweep["fetched"]
+    stored = Path(fetched["storage_uri"])
+    in_cache = cached_path(fetched["storage_uri"], Path("/cache"))  # the layout under the node's cache root
+    expected = {str(in_cache.relative_to("/cache") / p.relative_to(stored)): p.read_bytes()
+                for p in stored.rglob("*") if p.is_file()}
+    assert expected and fetched["cached"] == expected  # the whole directory, byte for byte
+    assert fetched["texts"] == {k: v for k, v in two_node_sweep["expected"]["texts"].items()
+                                if k in fetched["texts"]}
+    assert len(fetched["texts"]) == len(QUESTIONS)
