@@ -79,6 +79,9 @@ class CheckpointRef:
     adapter_path: Optional[str] = None  # None for the base model
     train_loss: Optional[float] = None
     val_loss: Optional[float] = None
+    # The checkpoint's directory in ``ray.storage_path`` (URI or absolute path), when training wrote it there: a node
+    # where ``adapter_path`` does not exist fetches it from here (``generation.checkpoints``).
+    storage_uri: Optional[str] = None
 
     @property
     def is_base(self) -> bool:

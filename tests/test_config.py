@@ -76,6 +76,13 @@ def test_overrides_apply_with_types():
         ("benchmark.platforms=[kaggle]", "benchmark.platforms"),
         ("ray.num_cpus=0", "ray.num_cpus"),
         ("training.use_gpu=true", "training.gpus_per_worker"),
+        ("training.resources_per_worker={train_node: 0}", "training.resources_per_worker.train_node"),
+        ("training.resources_per_worker={GPU: 1}", "training.resources_per_worker.GPU"),
+        ("training.resources_per_worker=[train_node]", "training.resources_per_worker"),
+        ("generation.resources={eval_node: many}", "generation.resources.eval_node"),
+        ("generation.resources={CPU: 1}", "generation.resources.CPU"),
+        ("execution.resources={eval_node: -1}", "execution.resources.eval_node"),
+        ('execution.resources={"node:127.0.0.1": 1}', "execution.resources.node:127.0.0.1"),
     ],
 )
 def test_bad_values_name_their_key(override, key):
@@ -83,6 +90,16 @@ def test_bad_values_name_their_key(override, key):
         load_config(None, [override])
     assert err.value.key == key
     assert key in str(err.value)
+
+
+def test_custom_ray_resources_are_mappings_of_amounts():
+    cfg = load_config(None, ["training.resources_per_worker={train_node: 1}", "generation.resources.eval_node=0.5",
+                             "execution.resources={eval_node: 2, sandbox: 1}"])
+    assert cfg.training.resources_per_worker == {"train_node": 1.0}
+    assert cfg.generation.resources == {"eval_node": 0.5}
+    assert cfg.execution.resources == {"eval_node": 2.0, "sandbox": 1.0}
+    default = load_config()
+    assert default.training.resources_per_worker == default.generation.resources == default.execution.resources == {}
 
 
 def test_per_variant_overrides_need_the_explicit_flag():

@@ -33,10 +33,10 @@ needs_vllm = pytest.mark.skipif(not vllm_available(), reason="vllm is not instal
 RESOURCES = {
     "model": {"cache_dir"},
     "lora": set(),
-    "training": {"use_gpu", "cpus_per_worker", "gpus_per_worker", "max_failures"},
-    "generation": {"batch_size", "hf_max_adapters", "num_actors", "cpus_per_actor", "gpus_per_actor"},
+    "training": {"use_gpu", "cpus_per_worker", "gpus_per_worker", "max_failures", "resources_per_worker"},
+    "generation": {"batch_size", "hf_max_adapters", "num_actors", "cpus_per_actor", "gpus_per_actor", "resources"},
     "vllm": {"gpu_memory_utilization", "max_lora_rank", "max_loras", "enforce_eager", "tensor_parallel_size"},
-    "execution": {"num_actors", "cpus_per_actor"},
+    "execution": {"num_actors", "cpus_per_actor", "resources"},
 }
 SECTIONS = {"model": ModelConfig, "lora": LoraConfig, "training": TrainingConfig, "generation": GenerationConfig,
             "vllm": VllmConfig, "execution": ExecutionConfig}
@@ -61,6 +61,8 @@ def _changed(value, hint):
         return value + "-other"
     if isinstance(value, list):
         return value + ["other"]
+    if isinstance(value, dict):
+        return {**value, "other": 1.0}
     if value is None:
         inner = [a for a in typing.get_args(hint) if a is not type(None)][0]
         return {int: 7, float: 0.5, str: "other"}[inner]
@@ -115,11 +117,13 @@ def test_cpus_per_worker_and_other_resources_keep_every_key():
     """What the README promises: a rerun with more workers' CPUs, GPUs, actors or execution slots finds its results."""
     changes = ["training.cpus_per_worker=2", "training.max_failures=0", "generation.num_actors=4",
                "generation.cpus_per_actor=2", "generation.batch_size=2", "execution.num_actors=8",
-               "execution.cpus_per_actor=1", "ray.num_cpus=16", "ray.max_concurrent_trials=1",
+               "execution.cpus_per_actor=1", "training.resources_per_worker.train_node=1",
+               "generation.resources.eval_node=0.5", "execution.resources.eval_node=1",
+               "ray.num_cpus=16", "ray.max_concurrent_trials=1",
                "tracking.enabled=false", "output.root=/elsewhere", "model.cache_dir=/elsewhere/cache"]
     base_cfg, moved_cfg = load_config(), load_config(None, changes)
     before, after = base_cfg.flat_params(), moved_cfg.flat_params()
-    assert all(before[c.split("=")[0]] != after[c.split("=")[0]] for c in changes)  # each one really changes
+    assert all(before.get(c.split("=")[0]) != after[c.split("=")[0]] for c in changes)  # each one really changes
     assert keys(moved_cfg) == keys(base_cfg)
 
 

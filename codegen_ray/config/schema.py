@@ -93,6 +93,9 @@ class TrainingConfig:
     cpus_per_worker: float = field(default=1.0, metadata=RESOURCE)
     gpus_per_worker: float = field(default=0.0, metadata=RESOURCE)
     max_failures: int = field(default=2, metadata=RESOURCE)
+    # Custom Ray resources each worker also asks for (e.g. {train_node: 1} to pin training to nodes started with
+    # `ray start --resources '{"train_node": 4}'`), beside cpus_per_worker and gpus_per_worker.
+    resources_per_worker: dict[str, float] = field(default_factory=dict, metadata=RESOURCE)
 
     def validate(self, key: str) -> None:
         for name in ("epochs", "micro_batch_size", "gradient_accumulation_steps", "max_seq_len", "log_every",
@@ -108,6 +111,7 @@ class TrainingConfig:
         _non_negative(self.gpus_per_worker, f"{key}.gpus_per_worker")
         if self.use_gpu and self.gpus_per_worker <= 0:
             raise ConfigError(f"{key}.gpus_per_worker", "must be > 0 when training.use_gpu is true")
+        _custom_resources(self.resources_per_worker, f"{key}.resources_per_worker")
 
 
 HYPERPARAMETER_KEYS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
@@ -271,6 +275,7 @@ class GenerationConfig:
     num_actors: int = field(default=1, metadata=RESOURCE)
     cpus_per_actor: float = field(default=1.0, metadata=RESOURCE)
     gpus_per_actor: float = field(default=0.0, metadata=RESOURCE)  # (backend auto and dtype auto resolve by it: keyed)
+    resources: dict[str, float] = field(default_factory=dict, metadata=RESOURCE)  # custom Ray resources per actor
     vllm: VllmConfig = field(default_factory=VllmConfig)
 
     def validate(self, key: str) -> None:
@@ -284,6 +289,7 @@ class GenerationConfig:
         _positive(self.num_actors, f"{key}.num_actors")
         _positive(self.cpus_per_actor, f"{key}.cpus_per_actor")
         _non_negative(self.gpus_per_actor, f"{key}.gpus_per_actor")
+        _custom_resources(self.resources, f"{key}.resources")
         _positive(self.vllm.max_lora_rank, f"{key}.vllm.max_lora_rank")
         _positive(self.vllm.max_loras, f"{key}.vllm.max_loras")
         if not 0 < self.vllm.gpu_memory_utilization <= 1:
@@ -302,6 +308,7 @@ class ExecutionConfig:
     output_limit_kb: int = 8192
     num_actors: int = field(default=2, metadata=RESOURCE)
     cpus_per_actor: float = field(default=0.5, metadata=RESOURCE)
+    resources: dict[str, float] = field(default_factory=dict, metadata=RESOURCE)  # custom Ray resources per actor
     isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto"
     min_isolation: Literal["rlimits", "bubblewrap"] = "rlimits"  # refuse to run below this level
     stop_at_first_failure: bool = True
@@ -316,6 +323,7 @@ class ExecutionConfig:
         _positive(self.output_limit_kb, f"{key}.output_limit_kb")
         _positive(self.num_actors, f"{key}.num_actors")
         _positive(self.cpus_per_actor, f"{key}.cpus_per_actor")
+        _custom_resources(self.resources, f"{key}.resources")
         if self.float_tolerance is not None:
             _non_negative(self.float_tolerance, f"{key}.float_tolerance")
         _fraction(self.near_limit_fraction, f"{key}.near_limit_fraction", upper_open=False)
@@ -477,3 +485,16 @@ def _fraction(value: Any, key: str, upper_open: bool) -> None:
     ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
     if not ok:
         raise ConfigError(key, f"must be in [0, 1{')' if upper_open else ']'}, got {value!r}")
+
+
+# Ray's own resource names: set through the cpus_/gpus_ fields (or by Ray itself), never as custom resources.
+_RAY_RESOURCE_NAMES = frozenset({"CPU", "GPU", "memory", "object_store_memory"})
+
+
+def _custom_resources(value: dict[str, float], key: str) -> None:
+    """Custom Ray resources (name -> amount): names Ray does not reserve, amounts > 0."""
+    for name, amount in value.items():
+        if not name or name in _RAY_RESOURCE_NAMES or name.startswith("node:"):
+            raise ConfigError(f"{key}.{name}", "a custom resource name (CPU, GPU, memory and node:... are Ray's own; "
+                              "use the cpus_/gpus_ settings)")
+        _positive(amount, f"{key}.{name}")

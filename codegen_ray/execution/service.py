@@ -8,7 +8,8 @@ Layout::
                                                                      │  callers, serial re-runs alone;
                                                                      │  replacement of dead actors
                                                                      ▼
-                                             SandboxActor × execution.num_actors (num_cpus=execution.cpus_per_actor),
+                                             SandboxActor × execution.num_actors (num_cpus=execution.cpus_per_actor,
+                                             resources=execution.resources),
                                              each owning one executor (one sandbox), one program at a time
 
 * **One limit for all callers.** At most ``pool_concurrency(exec_cfg)`` actor calls run at once, whoever sent them
@@ -240,8 +241,8 @@ class ExecutionManager:
         from ray.exceptions import RayActorError, WorkerCrashedError
 
         cpus = float(self.exec_cfg.cpus_per_actor)
-        handle = actor_classes()[0].options(num_cpus=cpus, max_restarts=0, max_task_retries=0).remote(
-            self.exec_cfg, self._grader_ref)
+        handle = actor_classes()[0].options(num_cpus=cpus, resources=dict(self.exec_cfg.resources), max_restarts=0,
+                                            max_task_retries=0).remote(self.exec_cfg, self._grader_ref)
         self._starting.append(handle)
         timeout = self.start_timeout_s
         try:
@@ -268,7 +269,8 @@ class ExecutionManager:
         total = ray.cluster_resources().get("CPU", 0.0)
         available = ray.available_resources().get("CPU", 0.0)
         cpus = float(self.exec_cfg.cpus_per_actor)
-        return (f"execution: could not start {what} of {cpus:g} CPU each within {timeout:g} s "
+        custom = "".join(f" + {amount:g} {name}" for name, amount in sorted(self.exec_cfg.resources.items()))
+        return (f"execution: could not start {what} of {cpus:g} CPU{custom} each within {timeout:g} s "
                 f"(execution.num_actors={self.exec_cfg.num_actors} x execution.cpus_per_actor={cpus:g} CPU, "
                 f"ray.actor_start_timeout_s={timeout:g}); the Ray cluster has {total:g} CPU, {available:g} "
                 "available now. Lower execution.num_actors or execution.cpus_per_actor, add CPUs, or raise "

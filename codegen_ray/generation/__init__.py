@@ -1,7 +1,8 @@
 """Generation: one backend interface (transformers or vLLM), a shared Ray actor pool, and an on-disk cache.
 
 Nothing heavy is imported here; ``make_backend`` and the pool import torch / transformers / vllm / ray on use.
-May import the foundation only; within: pool > factory > backends (vllm, hf, replay) > base, cache.
+May import the foundation only; within: pool > factory > backends (vllm, hf, replay) > base, cache, checkpoints
+(a checkpoint fetched from ray.storage_path onto a node that lacks it).
 """
 
 from codegen_ray.generation.base import GenerationBackend, resolve_backend_kind, sampling_from_config, vllm_available

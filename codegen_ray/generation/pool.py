@@ -6,7 +6,8 @@ Layout::
                                                  │  least-loaded dispatch, replacement of dead workers, retries
                                                  ▼
                                   _GenerationWorker × generation.num_actors
-                                  (num_gpus=generation.gpus_per_actor, num_cpus=generation.cpus_per_actor;
+                                  (num_gpus=generation.gpus_per_actor, num_cpus=generation.cpus_per_actor,
+                                   resources=generation.resources;
                                    each holds ONE backend — one vLLM engine or one transformers model — for its
                                    whole life, so the base model is loaded once per worker and every checkpoint's
                                    adapter is served by that warm engine)
@@ -21,6 +22,8 @@ retried and reaches the caller.
 The :class:`GenerationPool` object only holds the manager's actor handle, so it pickles into Tune trials running in
 other processes; all of them share the same workers. Results are exactly what the backend returns for each item
 (see ``base.py`` for seeding: a sample depends on (seed, question_id, sample_index), not on which worker ran it).
+A worker on a node without a checkpoint's ``adapter_path`` fetches it from ``ray.storage_path`` first
+(:mod:`.checkpoints`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from codegen_ray.errors import HarnessError
 from codegen_ray.generation.base import resolve_backend_kind
+from codegen_ray.generation.checkpoints import local_checkpoint
 from codegen_ray.types import CheckpointRef, Completion, Prompt, SamplingSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,11 +76,11 @@ class _GenerationWorker:
     def generate(
         self, checkpoint: CheckpointRef, prompts: Sequence[Prompt], sampling: SamplingSettings
     ) -> list[list[Completion]]:
-        return self._guard(self.backend.generate, prompts, sampling, checkpoint)
+        return self._guard(self.backend.generate, prompts, sampling, local_checkpoint(checkpoint))
 
     def generate_samples(self, checkpoint: CheckpointRef, prompts: Sequence[Prompt], sampling: SamplingSettings):
         """Completions with their token ids (both backends implement ``generate_samples``)."""
-        return self._guard(self.backend.generate_samples, prompts, sampling, checkpoint)
+        return self._guard(self.backend.generate_samples, prompts, sampling, local_checkpoint(checkpoint))
 
     def _guard(self, fn, *args):
         try:
@@ -107,7 +111,8 @@ class _PoolManager:
     def __init__(self, kind: str, model_path: str, gen_cfg: "GenerationConfig", dtype: str) -> None:
         self._args = (kind, model_path, gen_cfg, dtype)
         self._options = dict(
-            num_cpus=gen_cfg.cpus_per_actor, num_gpus=gen_cfg.gpus_per_actor, max_restarts=0, max_task_retries=0
+            num_cpus=gen_cfg.cpus_per_actor, num_gpus=gen_cfg.gpus_per_actor, max_restarts=0, max_task_retries=0,
+            resources=dict(gen_cfg.resources),
         )
         self._slots = [_Slot(i, self._new_worker()) for i in range(gen_cfg.num_actors)]
         self._replaced = 0
@@ -215,7 +220,8 @@ def start_worker(
     """One generation worker actor outside any pool (tests, benchmarks): methods ``ready``, ``generate``,
     ``generate_samples``. ``actor_options`` default to the pool's (``num_cpus``/``num_gpus`` from ``gen_cfg``)."""
     kind = resolve_backend_kind(kind, gen_cfg)
-    options = dict(num_cpus=gen_cfg.cpus_per_actor, num_gpus=gen_cfg.gpus_per_actor, max_restarts=0)
+    options = dict(num_cpus=gen_cfg.cpus_per_actor, num_gpus=gen_cfg.gpus_per_actor, max_restarts=0,
+                   resources=dict(gen_cfg.resources))
     options.update(actor_options)
     return _actor_classes()[0].options(**options).remote(kind, str(model_path), gen_cfg, dtype)
 

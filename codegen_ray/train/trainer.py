@@ -103,6 +103,19 @@ def run_fingerprint(cfg: SweepConfig, variant: VariantConfig, exclude_sources: f
     return training_key(cfg, variant, exclude_sources)
 
 
+def storage_run_name(variant: str, fingerprint: str) -> str:
+    """The Ray Train run's name under ``ray.storage_path``; its checkpoints are ``<storage>/<name>/<checkpoint>``."""
+    return f"{variant}-{fingerprint}"
+
+
+def storage_uri(storage_path: str) -> str:
+    """``ray.storage_path`` as a URI or absolute path any node can open with pyarrow (``~`` expanded, a relative local
+    path made absolute against this process's cwd), without a trailing slash."""
+    if "://" in storage_path:
+        return storage_path.rstrip("/")
+    return str(Path(storage_path).expanduser().resolve())
+
+
 def absolute_tracking_uri(uri: Optional[str]) -> Optional[str]:
     """Workers run in other directories: make a relative sqlite / file store absolute against this process's cwd."""
     if not uri:
@@ -274,11 +287,11 @@ def train_variant(
         tracking_uri=absolute_tracking_uri(tracking_uri),
         progress=progress,
     )
-    resources = {"CPU": tc.cpus_per_worker}
+    resources = {**tc.resources_per_worker, "CPU": tc.cpus_per_worker}
     if tc.use_gpu:
         resources["GPU"] = tc.gpus_per_worker
     if cfg.ray.storage_path:
-        storage, name = cfg.ray.storage_path, f"{variant.name}-{fingerprint}"
+        storage, name = cfg.ray.storage_path, storage_run_name(variant.name, fingerprint)
     else:
         storage, name = str(output_dir), CHECKPOINTS_DIR
     callbacks = _tune_callbacks()
@@ -309,6 +322,9 @@ def train_variant(
                 ckpt.to_directory(str(tmp))
                 tmp.replace(dest)
     checkpoints = _read_checkpoints(ckpt_root, variant.name, fingerprint)
+    if cfg.ray.storage_path:  # where a generation actor on a node without output_dir fetches each one from
+        run_uri = f"{storage_uri(cfg.ray.storage_path)}/{name}"
+        checkpoints = [dataclasses.replace(c, storage_uri=f"{run_uri}/{c.name}") for c in checkpoints]
     if not checkpoints:
         raise RuntimeError(f"variant {variant.name}: training finished without a checkpoint under {ckpt_root}")
     state = json.loads((Path(checkpoints[-1].adapter_path) / STATE_FILE).read_text())
