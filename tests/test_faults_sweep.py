@@ -2,11 +2,14 @@
 default, run twice in-process into two output roots:
 
 * determinism: the same config and seed give an identical summary.json (timestamps and durations live under the
-  ``volatile`` key, which ``load_summary`` drops);
+  ``volatile`` key, which ``load_summary`` drops), whether evaluation overlaps training (run a, the default) or
+  follows it (run b, ``ray.pipeline=false``);
 * a results directory that cannot be written at the end of a run: the CLI prints one clear line naming the path and
   exits 1, and everything finished before (training, generations, evaluations, the previous summary) is intact;
 * keys by content: a variant whose data file is a copy of the builtin one reuses its training; edited in place, that
-  variant (and only it) is trained again, under a new training key.
+  variant (and only it) is trained again, under a new training key;
+* checkpoints the plan did not foresee (rows the tokenizer drops shorten the schedule): a pipelined sweep evaluates
+  every checkpoint the training really wrote, once, and none it only planned.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ def two_runs(ray_session, tmp_path_factory, cache_dir):
 
     tmp = tmp_path_factory.mktemp("faults_sweep")
     out = {}
-    for name in ("a", "b"):
-        cfg = load_config(None, _overrides(tmp / name, cache_dir))
+    for name, pipeline in (("a", "true"), ("b", "false")):
+        cfg = load_config(None, _overrides(tmp / name, cache_dir) + [f"ray.pipeline={pipeline}"])
+        assert cfg.ray.pipeline is (pipeline == "true")
         out[name] = run_sweep(cfg, progress=False)
     out["tmp"] = tmp
     return out
@@ -125,3 +129,36 @@ def test_data_file_edited_in_place_is_trained_again_under_a_new_key(two_runs, ca
     marker = json.loads((new_dir / "training_complete.json").read_text(encoding="utf-8"))
     assert marker["config_hash"] == plan2.training_keys["deep"]  # the trainer's fingerprint is the key
     assert "# edited" in (new_dir / "data" / "train.jsonl").read_text(encoding="utf-8")
+
+
+def test_checkpoints_the_plan_did_not_foresee_are_evaluated_once(ray_session, cache_dir, tmp_path, caplog):
+    """16 rows of builtin:deep and 16 whose question alone is longer than training.max_seq_len: the plan counts all
+    32, the tokenizer drops the long ones (no answer token left), so training takes half the steps the plan expected.
+    Over 2 epochs the plan expects checkpoints at steps 2, 4 (epoch 1), 6, 8 (epoch 2); training writes step 2
+    (epoch 1) and step 4 (epoch 2). The pipelined sweep evaluates exactly those two and the base model; the trials
+    of the planned ones that never came end without a result."""
+    import logging
+
+    from codegen_ray.builtin import builtin_data_path
+    from codegen_ray.sweep import plan_sweep, run_sweep
+
+    rows = [json.loads(line) for line in builtin_data_path("deep").read_text(encoding="utf-8").splitlines()[:16]]
+    long_rows = [{"messages": [{"role": "user", "content": " ".join(["word"] * 2000) + f" question {i}"},
+                               {"role": "assistant", "content": f"print({i})"}]} for i in range(16)]
+    data = tmp_path / "long.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows + long_rows), encoding="utf-8")
+    overrides = _overrides(tmp_path / "out", cache_dir) + [
+        f'data.variants=[{{name: long, path: "{data}"}}]', "training.epochs=2", "ray.pipeline=true"]
+    cfg = load_config(None, overrides)
+    planned = [c.name for c in plan_sweep(cfg).variants[0].checkpoints]
+    with caplog.at_level(logging.INFO, logger="codegen_ray.sweep.pipeline"):
+        res = run_sweep(cfg, progress=False)
+    written = [c.name for c in res.results if c.variant == "long"]
+    marker = json.loads(next((tmp_path / "out" / "training").glob("*/long/training_complete.json")).read_text())
+    assert planned == ["checkpoint-step-2-epoch-1", "checkpoint-step-4-epoch-1", "checkpoint-step-6-epoch-2",
+                       "checkpoint-step-8-epoch-2"]
+    assert sorted(written) == sorted(f"checkpoint-step-{c['step']}-epoch-{c['epoch']}" for c in marker["checkpoints"])
+    assert sorted(written) == ["checkpoint-step-2-epoch-1", "checkpoint-step-4-epoch-2"]
+    assert res.ok and all(r.status == "ok" for r in res.results) and len(res.results) == 3
+    assert res.counters["evaluations_run"] == 3
+    assert "the plan did not foresee: long/checkpoint-step-4-epoch-2" in caplog.text
