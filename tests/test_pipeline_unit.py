@@ -15,12 +15,12 @@ import pytest
 from codegen_ray.sweep.checkpoint_board import CheckpointBoard
 from codegen_ray.sweep.evaluation_stage import planned_targets
 from codegen_ray.sweep.plan import PlannedCheckpoint
-from codegen_ray.train.saved import SavedCheckpoint, materialize, saved_from_report
+from codegen_ray.train.saved import ref_from_report
 from codegen_ray.types import CheckpointRef
 
 
-def _saved(variant: str, step: int, epoch: int, path: str = "/x") -> SavedCheckpoint:
-    return SavedCheckpoint(CheckpointRef(variant, step, epoch, adapter_path=f"{path}/{variant}-{step}"))
+def _saved(variant: str, step: int, epoch: int, path: str = "/x") -> CheckpointRef:
+    return CheckpointRef(variant, step, epoch, adapter_path=f"{path}/{variant}-{step}")
 
 
 def test_a_wait_returns_the_checkpoint_once_published_and_the_first_announcement_wins():
@@ -39,8 +39,8 @@ def test_a_wait_returns_the_checkpoint_once_published_and_the_first_announcement
         return answer, again, board.published()
 
     answer, again, published = asyncio.run(scenario())
-    assert answer.saved.ref.adapter_path == "/storage/deep-3" and answer.ended_without == ""
-    assert again.saved.ref.adapter_path == "/storage/deep-3"
+    assert answer.ref.adapter_path == "/storage/deep-3" and answer.ended_without == ""
+    assert again.ref.adapter_path == "/storage/deep-3"
     assert published == [("deep", 3, 1), ("deep", 4, 1)]
 
 
@@ -57,9 +57,9 @@ def test_a_training_that_ends_without_the_checkpoint_ends_the_wait_and_says_why(
         return await asyncio.wait_for(asyncio.gather(never, failed, other), 5)
 
     never, failed, other = asyncio.run(scenario())
-    assert never.saved is None and never.ended_without == "deep checkpoint step 9 epoch 3: its training ended without it"
-    assert failed.saved is None and "its training failed: RuntimeError: worker died" in failed.ended_without
-    assert other.saved is not None  # published before the end: still answered with the checkpoint
+    assert never.ref is None and never.ended_without == "deep checkpoint step 9 epoch 3: its training ended without it"
+    assert failed.ref is None and "its training failed: RuntimeError: worker died" in failed.ended_without
+    assert other.ref is not None  # published before the end: still answered with the checkpoint
 
 
 @dataclass
@@ -102,23 +102,29 @@ class _Persisted:
         self.path, self.filesystem = path, filesystem
 
 
-def test_a_report_becomes_a_saved_checkpoint_with_its_metrics():
+def test_a_report_in_local_storage_is_announced_where_it_lies():
     from pyarrow.fs import LocalFileSystem
 
-    fs = LocalFileSystem()
-    saved = saved_from_report("deep", {"step": 6, "epoch": 2, "train_loss": 1.5, "val_loss": 2.25, "loop_tokens": 9},
-                              _Persisted("/store/deep-abc/checkpoint-step-6-epoch-2", fs))
-    assert saved.ref == CheckpointRef("deep", 6, 2, "/store/deep-abc/checkpoint-step-6-epoch-2", 1.5, 2.25)
-    assert saved.is_local and saved.filesystem is fs
-    no_val = saved_from_report("deep", {"step": 1, "epoch": 1}, _Persisted("/p", fs))
-    assert no_val.ref.val_loss is None and no_val.ref.train_loss is None
-    assert saved_from_report("deep", {"step": 1, "epoch": 1}, None) is None  # a report without a checkpoint
+    ckpt = _Persisted("/store/deep-abc/checkpoint-step-6-epoch-2", LocalFileSystem())
+    metrics = {"step": 6, "epoch": 2, "train_loss": 1.5, "val_loss": 2.25, "loop_tokens": 9}
+    ref = ref_from_report("deep", metrics, ckpt, Path("/out/deep/checkpoints"), "/store/deep-abc")
+    assert ref == CheckpointRef("deep", 6, 2, "/store/deep-abc/checkpoint-step-6-epoch-2", 1.5, 2.25,
+                                storage_uri="/store/deep-abc/checkpoint-step-6-epoch-2")
+    # No ray.storage_path: Ray Train persists into the output directory itself.
+    own = ref_from_report("deep", {"step": 1, "epoch": 1}, _Persisted("/out/deep/checkpoints/c1", LocalFileSystem()),
+                          Path("/out/deep/checkpoints"), None)
+    assert own.adapter_path == "/out/deep/checkpoints/c1" and own.storage_uri is None
+    assert own.val_loss is None and own.train_loss is None
+    assert ref_from_report("deep", {"step": 1, "epoch": 1}, None, Path("/o"), None) is None  # no checkpoint
 
 
-def test_a_checkpoint_in_non_local_storage_is_fetched_once_byte_for_byte(tmp_path: Path):
+def test_a_report_in_remote_storage_is_fetched_byte_for_byte_by_a_node_without_it(tmp_path: Path):
     """Storage seen through a non-local pyarrow filesystem (a SubTreeFileSystem over a directory here; S3 on a
-    cluster) is copied into the cache; a local one is used where it lies."""
+    cluster): the announced ``adapter_path`` is the trainer's future local copy, which does not exist yet, so the
+    generation actor's ``local_checkpoint`` fetches the checkpoint from its ``storage_uri`` into the node's cache."""
     from pyarrow.fs import LocalFileSystem, SubTreeFileSystem
+
+    from codegen_ray.generation.checkpoints import local_checkpoint
 
     bucket = tmp_path / "bucket"
     ckpt = bucket / "deep-abc" / "checkpoint-step-6-epoch-2"
@@ -127,19 +133,14 @@ def test_a_checkpoint_in_non_local_storage_is_fetched_once_byte_for_byte(tmp_pat
              "meta.json": b'{"step": 6}'}
     for name, data in files.items():
         (ckpt / name).write_bytes(data)
-    remote = SavedCheckpoint(CheckpointRef("deep", 6, 2, "deep-abc/checkpoint-step-6-epoch-2", 1.0, 2.0),
-                             SubTreeFileSystem(str(bucket), LocalFileSystem()))
-    assert not remote.is_local
-    cache = tmp_path / "cache"
-    ref = materialize(remote, cache)
-    assert ref == CheckpointRef("deep", 6, 2, str(cache / "checkpoint-step-6-epoch-2"), 1.0, 2.0)
-    assert {p.name: p.read_bytes() for p in Path(ref.adapter_path).iterdir()} == files
-    (ckpt / "meta.json").write_bytes(b"changed in storage")
-    assert materialize(remote, cache) == ref  # a complete copy is reused, not fetched again
-    assert (Path(ref.adapter_path) / "meta.json").read_bytes() == b'{"step": 6}'
-    assert list(cache.iterdir()) == [cache / "checkpoint-step-6-epoch-2"]  # no temporary left
-    local = SavedCheckpoint(CheckpointRef("deep", 6, 2, str(ckpt)), LocalFileSystem())
-    assert materialize(local, cache).adapter_path == str(ckpt)
+    persisted = _Persisted("deep-abc/checkpoint-step-6-epoch-2", SubTreeFileSystem(str(bucket), LocalFileSystem()))
+    local_dir = tmp_path / "out" / "deep" / "checkpoints"
+    ref = ref_from_report("deep", {"step": 6, "epoch": 2}, persisted, local_dir, str(bucket / "deep-abc"))
+    assert ref.adapter_path == str(local_dir / "checkpoint-step-6-epoch-2") and not Path(ref.adapter_path).exists()
+    assert ref.storage_uri == str(ckpt)
+    fetched = local_checkpoint(ref, tmp_path / "cache")
+    assert {p.name: p.read_bytes() for p in Path(fetched.adapter_path).iterdir()} == files
+    assert (fetched.step, fetched.epoch, fetched.storage_uri) == (6, 2, ref.storage_uri)
 
 
 @pytest.mark.parametrize("cluster, expected", [({"CPU": 2.0}, 2), ({"CPU": 1.5}, 1), ({"CPU": 1.4}, 0),

@@ -3,9 +3,9 @@
 One :class:`CheckpointBoard` per sweep, a Ray actor (no CPUs) that training trials and evaluation trials share by
 handle, as they share the generation and execution pools:
 
-* the training side **publishes** each checkpoint once Ray Train has persisted it (``train.saved``; a training
-  reused from an earlier sweep publishes all of its checkpoints at once) and **ends** its variant when its training
-  returns or fails;
+* the training side **publishes** each checkpoint (a ``CheckpointRef``) once Ray Train has persisted it
+  (``train.saved``; a training reused from an earlier sweep publishes all of its checkpoints at once) and **ends** its
+  variant when its training returns or fails;
 * an evaluation trial **waits** for one planned checkpoint (variant, step, epoch) and gets it, or learns that its
   variant's training ended without it (a plan that differed from what the trainer wrote, or a failed training), so no
   trial waits for ever.
@@ -21,12 +21,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..types import CheckpointRef
+
 
 @dataclass(frozen=True)
 class BoardAnswer:
-    """What a wait ended with: the checkpoint (a ``train.saved.SavedCheckpoint``), or why there is none."""
+    """What a wait ended with: the checkpoint, or why there is none."""
 
-    saved: Any = None
+    ref: Optional[CheckpointRef] = None
     ended_without: str = ""  # set when the variant's training ended without this checkpoint
 
 
@@ -35,7 +37,7 @@ class CheckpointBoard:
     normally). Plain class with async methods; :func:`start_board` makes it a Ray actor."""
 
     def __init__(self) -> None:
-        self._saved: dict[tuple[str, int, int], Any] = {}
+        self._saved: dict[tuple[str, int, int], CheckpointRef] = {}
         self._ended: dict[str, str] = {}
         self._cond: Optional[asyncio.Condition] = None
 
@@ -44,10 +46,9 @@ class CheckpointBoard:
             self._cond = asyncio.Condition()
         return self._cond
 
-    async def publish(self, saved: Any) -> None:
-        ref = saved.ref
+    async def publish(self, ref: CheckpointRef) -> None:
         async with self._condition():
-            self._saved.setdefault((ref.variant, ref.step, ref.epoch), saved)
+            self._saved.setdefault((ref.variant, ref.step, ref.epoch), ref)
             self._condition().notify_all()
 
     async def end(self, variant: str, error: str = "") -> None:
@@ -60,7 +61,7 @@ class CheckpointBoard:
         async with self._condition():
             await self._condition().wait_for(lambda: key in self._saved or variant in self._ended)
             if key in self._saved:
-                return BoardAnswer(saved=self._saved[key])
+                return BoardAnswer(ref=self._saved[key])
             error = self._ended[variant]
             why = f"its training failed: {error}" if error else "its training ended without it"
             return BoardAnswer(ended_without=f"{variant} checkpoint step {step} epoch {epoch}: {why}")
@@ -83,7 +84,7 @@ class BoardPublisher:
 
     board: Any  # the CheckpointBoard actor handle
 
-    def __call__(self, saved: Any) -> None:
+    def __call__(self, ref: CheckpointRef) -> None:
         import ray
 
-        ray.get(self.board.publish.remote(saved))
+        ray.get(self.board.publish.remote(ref))

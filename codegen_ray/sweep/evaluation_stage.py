@@ -13,7 +13,6 @@ from ..types import CheckpointRef
 from .evaluation import CheckpointEvaluation, EvaluationContext, ckpt_file_stem, evaluate_checkpoint
 from .tune_plumbing import TRIAL_CPU, progress_callback, tune_run_config
 
-FETCHED_DIR = "fetched_checkpoints"  # checkpoints a pipelined evaluation copied from remote storage, per variant
 
 
 def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
@@ -39,18 +38,16 @@ def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
 
 
 def _await_checkpoint(ctx: EvaluationContext, spec: dict[str, Any]) -> Optional[CheckpointRef]:
-    """A planned checkpoint once its training has saved it (fetched to this node when its storage is remote);
-    None, reported as skipped, when the training ended without it (the driver evaluates what was really written)."""
+    """A planned checkpoint once its training has saved it (a generation actor without its directory fetches it
+    from ``storage_uri``); None, reported as skipped, when the training ended without it (the driver evaluates what
+    was really written)."""
     import ray
     from ray import tune
 
-    from ..train.saved import materialize
-
     answer = ray.get(ctx.board.wait.remote(spec["variant"], spec["step"], spec["epoch"]))
-    if answer.saved is None:
+    if answer.ref is None:
         tune.report({"variant": spec["variant"], "skipped": 1, "why": answer.ended_without})
-        return None
-    return materialize(answer.saved, ctx.paths.training_dir(spec["variant"]) / FETCHED_DIR)
+    return answer.ref
 
 
 def _spec_key(variant: str, step: int, epoch: int) -> str:

@@ -80,9 +80,7 @@ def _train_trial(config: dict[str, Any], ctx: TrainingContext) -> None:
 def _announce_result(board: Any, result: Any) -> None:
     import ray
 
-    from ..train.saved import SavedCheckpoint
-
-    ray.get([board.publish.remote(SavedCheckpoint(ref)) for ref in result.checkpoints])
+    ray.get([board.publish.remote(ref) for ref in result.checkpoints])
     ray.get(board.end.remote(result.variant))
 
 

@@ -32,7 +32,7 @@ from .data import LoadReport, load_variant_rows, split_rows, write_splits
 from .identity import training_key
 from .tokenize import check_chat_template, pad_token_id, tokenize_examples
 from .lora import check_target_modules, resolve_dtype
-from .saved import SavedCheckpoint, forwarding_callback
+from .saved import forwarding_callback
 from .worker import META_FILE, STATE_FILE, WorkerSpec, train_loop_per_worker
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def train_variant(
     tracking_uri: str | None = None,
     progress: bool = False,
     started_at: float | None = None,
-    on_checkpoint: Optional[Callable[[SavedCheckpoint], None]] = None,
+    on_checkpoint: Optional[Callable[[CheckpointRef], None]] = None,
 ) -> TrainingResult:
     """LoRA-fine-tune ``model_path`` on ``variant``'s data with a Ray Train ``TorchTrainer`` (Ray must be initialised).
 
@@ -295,8 +295,9 @@ def train_variant(
     else:
         storage, name = str(output_dir), CHECKPOINTS_DIR
     callbacks = _tune_callbacks()
+    run_uri = f"{storage_uri(cfg.ray.storage_path)}/{name}" if cfg.ray.storage_path else None
     if on_checkpoint is not None:
-        callbacks.append(forwarding_callback(variant.name, on_checkpoint))
+        callbacks.append(forwarding_callback(variant.name, on_checkpoint, output_dir / CHECKPOINTS_DIR, run_uri))
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"spec": spec},
@@ -322,8 +323,7 @@ def train_variant(
                 ckpt.to_directory(str(tmp))
                 tmp.replace(dest)
     checkpoints = _read_checkpoints(ckpt_root, variant.name, fingerprint)
-    if cfg.ray.storage_path:  # where a generation actor on a node without output_dir fetches each one from
-        run_uri = f"{storage_uri(cfg.ray.storage_path)}/{name}"
+    if run_uri is not None:  # where a generation actor on a node without output_dir fetches each one from
         checkpoints = [dataclasses.replace(c, storage_uri=f"{run_uri}/{c.name}") for c in checkpoints]
     if not checkpoints:
         raise RuntimeError(f"variant {variant.name}: training finished without a checkpoint under {ckpt_root}")
