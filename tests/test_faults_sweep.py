@@ -153,7 +153,7 @@ def test_checkpoints_the_plan_did_not_foresee_are_evaluated_once(ray_session, ca
     planned = [c.name for c in plan_sweep(cfg).variants[0].checkpoints]
     with caplog.at_level(logging.INFO, logger="codegen_ray.sweep.pipeline"):
         res = run_sweep(cfg, progress=False)
-    written = [c.name for c in res.results if c.variant == "long"]
+    written = [c.checkpoint for c in res.results if c.variant == "long"]
     marker = json.loads(next((tmp_path / "out" / "training").glob("*/long/training_complete.json")).read_text())
     assert planned == ["checkpoint-step-2-epoch-1", "checkpoint-step-4-epoch-1", "checkpoint-step-6-epoch-2",
                        "checkpoint-step-8-epoch-2"]
