@@ -161,3 +161,29 @@ def test_gpu_training_trials_fit_beside_the_generation_gpus():
     assert count_fitting(cluster, 16.01, 4.0, 2, (4.02, 1.0)) == 1
     assert count_fitting(cluster, 8.01, 2.0, 4, (4.02, 1.0)) == 3
     assert count_fitting(cluster, 8.01, 2.0, 4, (4.02, 7.0)) == 0
+
+
+def test_every_trial_takes_a_little_of_the_driver_nodes_resource(monkeypatch):
+    """Both stages' trials ask for ``node:<driver ip>`` (1.0 on each Ray node), so they run where the driver reads
+    ``output.root``; a driver node without CPUs could never place one, and says so."""
+    from codegen_ray.errors import HarnessError
+    from codegen_ray.sweep import tune_plumbing as tp
+
+    assert tp.trial_resources("10.0.0.7") == {"CPU": tp.TRIAL_CPU, "node:10.0.0.7": tp.TRIAL_NODE_SHARE}
+    monkeypatch.setattr(tp, "driver_node", lambda: ("10.0.0.7", {"CPU": 2.0, "node:10.0.0.7": 1.0}))
+    assert tp.driver_trial_resources() == tp.trial_resources("10.0.0.7")
+    monkeypatch.setattr(tp, "driver_node", lambda: ("10.0.0.7", {"node:10.0.0.7": 1.0}))
+    with pytest.raises(HarnessError, match=r"driver's Ray node \(10\.0\.0\.7\) has no CPU"):
+        tp.driver_trial_resources()
+
+
+@pytest.mark.parametrize("wanted, expected", [(0, 1), (3, 3), (500, 500), (5000, 500)])
+def test_both_stages_at_once_never_ask_for_more_of_the_node_resource_than_there_is(wanted, expected):
+    from codegen_ray.config import load_config
+    from codegen_ray.sweep.evaluation_stage import eval_concurrency
+    from codegen_ray.sweep.tune_plumbing import MAX_TRIALS_PER_STAGE, TRIAL_NODE_SHARE, stage_concurrency
+
+    assert 2 * MAX_TRIALS_PER_STAGE * TRIAL_NODE_SHARE <= 1.0 + 1e-9  # a pipelined sweep runs both stages
+    assert stage_concurrency(wanted) == expected
+    if wanted:
+        assert eval_concurrency(load_config(None, [f"ray.max_concurrent_trials={wanted}"])) == expected

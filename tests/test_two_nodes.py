@@ -10,6 +10,9 @@ of 16 rows (2 checkpoints) and 2 problems, with ``ray.storage_path`` in a tempor
 * it exits 0 and evaluated exactly the planned checkpoints (``plan_sweep``: base + 2), none failed;
 * every Ray Train worker ran on the training node, every generation and sandbox actor on the evaluation node (Ray's
   state API, dead actors included);
+* every Tune trial (training and evaluation) ran on the driver's node, the head, because it asked for a share of that
+  node's ``node:<ip>`` resource: the nodes have different IPs (the head this machine's address, the other
+  ``127.0.0.2``; Linux routes all of 127.0.0.0/8 to the loopback), so that resource names one node;
 * each checkpoint's ``storage_uri`` is its directory in ``ray.storage_path``, byte for byte the adapter the
   evaluation read;
 * the known answer: the tiny builtin model with greedy decoding is deterministic, so each checkpoint's completions are
@@ -41,6 +44,9 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 QUESTIONS = ["abc901_a", "abc902_a"]
+# The second node's IP, so that the two nodes' IPs differ: the head takes this machine's address as Ray finds it (Ray
+# turns an explicit 127.0.0.1 into that too); Linux routes all of 127.0.0.0/8 to the loopback.
+SECOND_IP = "127.0.0.2"
 SMALL = [
     'data.variants=[{name: deep, path: "builtin:deep", max_samples: 16}]',
     "training.epochs=1",
@@ -198,8 +204,9 @@ class TwoNodeCluster:
         else:
             raise AssertionError(f"the head node did not start in {attempts} attempts")
         for attempt in range(attempts):
-            if self._ray_start(f"node-{attempt}", ["--address", self.address, "--num-cpus", "2", "--resources",
-                                                   '{"eval_node": 4}', *self._ports()]):
+            if self._ray_start(f"node-{attempt}", ["--address", self.address, "--node-ip-address", SECOND_IP,
+                                                   "--num-cpus", "2", "--resources", '{"eval_node": 4}',
+                                                   *self._ports()]):
                 return
         raise AssertionError(f"the second node did not start in {attempts} attempts")
 
@@ -238,14 +245,24 @@ def _node_of_each_actor(dashboard: str) -> dict[str, set[str]]:
     return out
 
 
+def _node_resources_of_placement_groups(dashboard: str) -> list[list[str]]:
+    """For each placement group (removed ones too): the ``node:<ip>`` resources its bundles ask for."""
+    from ray.util.state import list_placement_groups
+
+    return [sorted({k for b in (pg.bundles or []) for k in (b.get("unit_resources") or {}) if k.startswith("node:")})
+            for pg in list_placement_groups(address=dashboard, limit=10_000, detail=True,
+                                            raise_on_missing_output=False)]
+
+
 def _nodes_with(dashboard: str) -> dict[str, str]:
-    """Custom resource (train_node / eval_node) -> the id of the node that has it."""
+    """Custom resource (train_node / eval_node) and ``ip:<node ip>`` -> the id of the node that has it."""
     from ray.util.state import list_nodes
 
     out = {}
     for node in list_nodes(address=dashboard, detail=True):
         if node.state != "ALIVE":  # a node of a start attempt that timed out
             continue
+        out[f"ip:{node.node_ip}"] = node.node_id
         for name in ("train_node", "eval_node"):
             if name in (node.resources_total or {}):
                 out[name] = node.node_id
@@ -278,6 +295,7 @@ def two_node_sweep(tmp_path_factory, cache_dir):
         fetched["cached"] = {str(p.relative_to(node_cache)): p.read_bytes() for p in node_cache.rglob("*")
                              if p.is_file()} if node_cache.is_dir() else {}
         actors, nodes = _node_of_each_actor(cluster.dashboard), _nodes_with(cluster.dashboard)
+        groups = _node_resources_of_placement_groups(cluster.dashboard)
     finally:
         cluster.stop()
         shutil.rmtree(cluster.tmp, ignore_errors=True)
@@ -289,7 +307,7 @@ def two_node_sweep(tmp_path_factory, cache_dir):
                               capture_output=True, text=True, timeout=600)
     assert expected.returncode == 0, expected.stderr[-3000:]
     [line] = [x for x in expected.stdout.splitlines() if x.startswith("EXPECTED ")]
-    return {"tmp": tmp, "actors": actors, "nodes": nodes, "done": json.loads(done_file.read_text()),
+    return {"tmp": tmp, "actors": actors, "nodes": nodes, "groups": groups, "done": json.loads(done_file.read_text()),
             "expected": json.loads(line[len("EXPECTED "):]), "fetched": fetched, "wall_s": wall_s}
 
 
@@ -311,11 +329,29 @@ def test_every_planned_checkpoint_is_evaluated(two_node_sweep):
 
 def test_training_ran_on_the_training_node_and_evaluation_on_the_other(two_node_sweep):
     actors, nodes = two_node_sweep["actors"], two_node_sweep["nodes"]
-    assert set(nodes) == {"train_node", "eval_node"} and nodes["train_node"] != nodes["eval_node"]
+    assert {n for n in nodes if not n.startswith("ip:")} == {"train_node", "eval_node"}
+    assert nodes["train_node"] != nodes["eval_node"]
     train = {n for name, ids in actors.items() if "TrainWorker" in name for n in ids}
     assert train == {nodes["train_node"]}, actors
     assert actors.get("_GenerationWorker") == {nodes["eval_node"]}, actors
     assert actors.get("SandboxActor") == {nodes["eval_node"]}, actors
+
+
+def test_every_tune_trial_ran_on_the_drivers_node(two_node_sweep):
+    """The driver (joined by the head's address) is on the head; every Tune trial, training and evaluation, ran
+    there and wrote its records under the driver's own output.root, while the Train workers and the generation and
+    sandbox actors went where their resources are (the test above)."""
+    actors, nodes, groups = two_node_sweep["actors"], two_node_sweep["nodes"], two_node_sweep["groups"]
+    ips = {node_id: key[len("ip:"):] for key, node_id in nodes.items() if key.startswith("ip:")}
+    assert len(ips) == 2 and ips[nodes["eval_node"]] == SECOND_IP, nodes  # two nodes, two IPs
+    head_ip = ips[nodes["train_node"]]
+    # Tune's actor for a function trainable: class ``wrap_function.<locals>.ImplicitFunc``
+    trials = {n for name, ids in actors.items() if name.endswith("ImplicitFunc") for n in ids}
+    assert trials == {nodes["train_node"]}, actors
+    # What placed them there, not where the scheduler happened to put them: each trial's placement group (one per
+    # trial: 1 training, 3 evaluations) asks for a share of the driver node's resource, and nothing else does.
+    pinned = [g for g in groups if g]
+    assert len(pinned) >= 4 and all(g == [f"node:{head_ip}"] for g in pinned), groups
 
 
 def test_checkpoints_are_in_storage_as_evaluated(two_node_sweep):

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from ..config import SweepConfig
 from ..types import CheckpointRef
 from .evaluation import CheckpointEvaluation, EvaluationContext, ckpt_file_stem, evaluate_checkpoint
-from .tune_plumbing import TRIAL_CPU, progress_callback, tune_run_config
+from .tune_plumbing import driver_trial_resources, progress_callback, stage_concurrency, tune_run_config
 
 
 
@@ -112,7 +112,8 @@ def _tune_evaluations(plan, paths, targets: list[dict[str, Any]], progress: bool
                                           f"pass@1 on all problems={r.get('pass@1', 0):.3f}" if "checkpoint" in r
                                 else "", position=1 if board is not None else 0)
         tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(_eval_trial, ctx=ctx), {"CPU": TRIAL_CPU}),
+            # On the driver's node (its output.root); the pools' actors go wherever their resources are.
+            tune.with_resources(tune.with_parameters(_eval_trial, ctx=ctx), driver_trial_resources()),
             param_space={"checkpoint": tune.grid_search(targets)},
             tune_config=tune.TuneConfig(max_concurrent_trials=eval_concurrency(cfg)),
             run_config=tune_run_config(f"eval-{paths.eval_key}-{time.time_ns()}", paths.ray_storage, [bar],
@@ -126,7 +127,7 @@ def _tune_evaluations(plan, paths, targets: list[dict[str, Any]], progress: bool
 
 def eval_concurrency(cfg: SweepConfig) -> int:
     """Evaluation trials at once: they only wait on the pools; a few per generation actor keep every engine busy."""
-    return cfg.ray.max_concurrent_trials or max(1, 2 * cfg.generation.num_actors)
+    return stage_concurrency(cfg.ray.max_concurrent_trials or 2 * cfg.generation.num_actors)
 
 
 @dataclass

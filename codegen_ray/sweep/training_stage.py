@@ -16,7 +16,8 @@ from typing import Any
 from ..config import SweepConfig
 from ..errors import HarnessError
 from .checkpoint_board import BoardPublisher
-from .tune_plumbing import TRIAL_CPU, event_stopper, max_concurrent, progress_callback, tune_run_config
+from .tune_plumbing import (TRIAL_CPU, driver_trial_resources, event_stopper, max_concurrent, progress_callback,
+                            stage_concurrency, tune_run_config)
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,12 @@ def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: boo
     t = cfg.training
     per_trial_cpu = t.num_workers * t.cpus_per_worker + TRIAL_CPU
     per_trial_gpu = t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0
-    concurrent = cfg.ray.max_concurrent_trials or max_concurrent(per_trial_cpu, per_trial_gpu, len(trials), reserved)
+    concurrent = stage_concurrency(cfg.ray.max_concurrent_trials
+                                   or max_concurrent(per_trial_cpu, per_trial_gpu, len(trials), reserved))
     bar = progress_callback(len(trials), "training", progress, _training_postfix, position=0)
     tuner = tune.Tuner(
-        tune.with_resources(tune.with_parameters(_train_trial, ctx=ctx), {"CPU": TRIAL_CPU}),
+        # On the driver's node (its output.root); the TorchTrainer's workers go wherever their resources are.
+        tune.with_resources(tune.with_parameters(_train_trial, ctx=ctx), driver_trial_resources()),
         param_space={"trial": tune.grid_search(trials)},
         tune_config=tune.TuneConfig(max_concurrent_trials=concurrent),
         run_config=tune_run_config(f"train-{paths.train_key}", paths.ray_storage, [bar], verbose,

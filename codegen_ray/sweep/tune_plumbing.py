@@ -1,9 +1,49 @@
 """Ray Tune plumbing shared by the training and evaluation stages: a progress bar, the run config, how many trials
-fit the cluster at once."""
+fit the cluster at once, and the resources of one trial (pinned to the driver's node)."""
 
 from __future__ import annotations
 
 TRIAL_CPU = 0.01  # a trial itself only waits (on its TorchTrainer, or on the evaluation pools)
+# Every Tune trial also takes this share of the driver's node resource ``node:<ip>`` (1.0 on every Ray node), so it
+# runs on the driver's machine and writes its records under the driver's own ``output.root``. At most
+# 1 / TRIAL_NODE_SHARE trials fit at once; each stage runs at most half of them (both run at once when pipelined).
+TRIAL_NODE_SHARE = 0.001
+MAX_TRIALS_PER_STAGE = 500
+
+
+def driver_node() -> tuple[str, dict]:
+    """``(ip, total resources)`` of the Ray node this driver is attached to (by its node id, so the answer is the
+    node the driver's raylet runs on, whatever address it joined by)."""
+    import ray
+
+    node_id = ray.get_runtime_context().get_node_id()
+    for node in ray.nodes():
+        if node.get("NodeID") == node_id:
+            return node["NodeManagerAddress"], dict(node.get("Resources") or {})
+    raise RuntimeError(f"the driver's node {node_id} is not among the cluster's nodes")
+
+
+def trial_resources(node_ip: str) -> dict[str, float]:
+    """One Tune trial's resources: a little CPU and a little of the node resource of ``node_ip`` (the driver's)."""
+    return {"CPU": TRIAL_CPU, f"node:{node_ip}": TRIAL_NODE_SHARE}
+
+
+def driver_trial_resources() -> dict[str, float]:
+    """:func:`trial_resources` on the driver's node, which must have a CPU (else no trial could ever be placed: a
+    head started with ``--num-cpus 0``, say)."""
+    from ..errors import HarnessError
+
+    ip, total = driver_node()
+    if total.get("CPU", 0.0) + 1e-9 < TRIAL_CPU:
+        raise HarnessError(f"the driver's Ray node ({ip}) has no CPU; every Tune trial of the sweep runs there "
+                           f"({TRIAL_CPU} CPU each): give it CPUs (ray start --num-cpus) or run the driver on "
+                           f"another node")
+    return trial_resources(ip)
+
+
+def stage_concurrency(wanted: int) -> int:
+    """Trials of one stage at once, clamped so both stages together fit the driver's node resource."""
+    return max(1, min(wanted, MAX_TRIALS_PER_STAGE))
 
 
 def progress_callback(total: int, desc: str, enabled: bool, metric_fmt=None, position: int = 0):
