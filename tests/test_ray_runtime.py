@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from cluster_support import free_ports
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -80,17 +81,6 @@ def test_stale_current_cluster_file_does_not_stop_a_run_without_address():
 
 
 # ------------------------------------------------------------------------------------- a live `ray start` cluster
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def _processes() -> dict[int, tuple[int, str, str]]:
     """pid -> (session id, command line, working directory) of every live process we may inspect (zombies have
     exited already: only their parent's wait is missing)."""
@@ -124,7 +114,7 @@ class RayStartCluster:
         self.env.update(HOME=str(self.home), PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                         RAY_AUTH_MODE="token")
         (gcs, dashboard, client, agent_http, agent_grpc, runtime_env_agent, metrics, node_manager,
-         object_manager) = _free_ports(9)
+         object_manager) = free_ports(9)
         self.gcs_port, self.dashboard_url = gcs, f"http://127.0.0.1:{dashboard}"
         self.start_cmd = [
             str(VENV_BIN / "ray"), "start", "--head", "--include-dashboard", "true", "--num-cpus", "2",

@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from cluster_support import free_ports
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -130,17 +131,6 @@ print("FETCHED " + json.dumps({"storage_uri": c["storage_uri"], "texts": texts})
 """
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def _sessions_processes(sids: set[int], tmp: str) -> list[int]:
     """Live processes in one of ``sids`` (what the `ray start` commands spawned) or naming ``tmp``."""
     out = []
@@ -172,7 +162,7 @@ class TwoNodeCluster:
         self.gcs_port, self.dashboard_port = 0, 0
 
     def _ports(self) -> list[str]:
-        agent_http, agent_grpc, runtime_env, metrics, node_manager, object_manager = _free_ports(6)
+        agent_http, agent_grpc, runtime_env, metrics, node_manager, object_manager = free_ports(6)
         return ["--dashboard-agent-listen-port", str(agent_http), "--dashboard-agent-grpc-port", str(agent_grpc),
                 "--runtime-env-agent-port", str(runtime_env), "--metrics-export-port", str(metrics),
                 "--node-manager-port", str(node_manager), "--object-manager-port", str(object_manager)]
@@ -195,7 +185,7 @@ class TwoNodeCluster:
 
     def start(self, attempts: int = 3) -> None:
         for attempt in range(attempts):
-            self.gcs_port, self.dashboard_port, client = _free_ports(3)
+            self.gcs_port, self.dashboard_port, client = free_ports(3)
             if self._ray_start(f"head-{attempt}", [
                     "--head", "--num-cpus", "2", "--resources", '{"train_node": 2}', "--include-dashboard", "true",
                     "--port", str(self.gcs_port), "--dashboard-port", str(self.dashboard_port),
