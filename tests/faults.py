@@ -147,15 +147,18 @@ class RaisingGrader:
 NANOSLEEP_SYSCALL = {"x86_64": 230, "aarch64": 115}
 
 
-def _run_uid_processes(uid: int) -> list[int]:
+def run_uid_processes(uids: "int | set[int]") -> list[int]:
+    """Pids of the live processes (zombies included) whose real uid is ``uids`` (one uid or a set): what a sandbox
+    left running under its run uid."""
     import os
 
+    wanted = {uids} if isinstance(uids, int) else set(uids)
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/status") as fh:
-                    if next(int(ln.split()[1]) for ln in fh if ln.startswith("Uid:")) == uid:
+                    if next(int(ln.split()[1]) for ln in fh if ln.startswith("Uid:")) in wanted:
                         found.append(int(entry))
             except (OSError, StopIteration, ValueError):
                 continue
@@ -199,7 +202,7 @@ class StarveFirstAttempt:
 
         def freeze() -> None:
             while not stop.wait(0.01):
-                for pid in _run_uid_processes(uid):
+                for pid in run_uid_processes(uid):
                     if _sleeping_in(pid, syscall):
                         try:
                             os.kill(pid, signal.SIGSTOP)

@@ -24,6 +24,7 @@ import pytest
 from codegen_ray.execution.base import Isolation, Limits, RunStatus
 from codegen_ray.execution.bubblewrap import ForkServerExecutor, bwrap_path
 from codegen_ray.execution.subprocess_executor import SubprocessExecutor
+from faults import run_uid_processes
 
 LIMITS = Limits(cpu_time_s=1.0, wall_time_s=2.0, memory_mb=256, output_limit_bytes=1 << 20)
 SECRET = "cgr-secret-" + secrets.token_hex(8)
@@ -62,23 +63,6 @@ def _snapshot(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def _uid_processes(uid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            found.append(int(entry))
-                        break
-        except OSError:
-            continue
-    return found
-
-
 def _run_checked(executor, harness_files, source, stdin="", limits=LIMITS):
     """Run ``source`` and check every universal property; return the result for the test's own assertion."""
     sandbox_before = getattr(executor, "sandbox_pid", None)
@@ -90,10 +74,10 @@ def _run_checked(executor, harness_files, source, stdin="", limits=LIMITS):
     assert elapsed <= limits.wall_time_s + 1.0, f"run took {elapsed:.2f}s"
     assert result.status is not RunStatus.HARNESS_ERROR, result.detail
     deadline = time.monotonic() + 2.0
-    left = _uid_processes(executor.run_uid)
+    left = run_uid_processes(executor.run_uid)
     while left and time.monotonic() < deadline:  # SIGKILLed processes may take a moment to be reaped
         time.sleep(0.05)
-        left = _uid_processes(executor.run_uid)
+        left = run_uid_processes(executor.run_uid)
     assert left == [], f"processes left behind: {left}"
     assert _snapshot(harness_files) == files_before
     assert SECRET not in result.stdout and SECRET not in result.stderr_tail

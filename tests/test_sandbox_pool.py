@@ -19,6 +19,7 @@ from codegen_ray.lcb.grading import LcbGrader
 from codegen_ray.types import Outcome, Problem
 from codegen_ray.types import TestCase as Case
 from codegen_ray.types import TestType as Kind
+from faults import run_uid_processes
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
 
@@ -70,20 +71,6 @@ def pool(ray_session):
     os.environ.pop("CGR_POOL_SECRET", None)
 
 
-def _uid_processes(uids: set[int]) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/status") as fh:
-                    uid = next(int(ln.split()[1]) for ln in fh if ln.startswith("Uid:"))
-            except (OSError, StopIteration):
-                continue
-            if uid in uids:
-                found.append(int(entry))
-    return found
-
-
 def _repo_snapshot() -> str:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     h = hashlib.sha256()
@@ -105,9 +92,9 @@ def _grade_checked(pool, jobs):
     before = _repo_snapshot()
     verdicts = pool.grade(jobs)
     deadline = time.monotonic() + 3.0
-    while _uid_processes(uids) and time.monotonic() < deadline:
+    while run_uid_processes(uids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _uid_processes(uids) == []
+    assert run_uid_processes(uids) == []
     assert pool.actors_replaced == replaced and pool.sandbox_pids() == sandboxes
     assert _repo_snapshot() == before
     for v in verdicts:

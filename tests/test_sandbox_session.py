@@ -17,6 +17,7 @@ import pytest
 from codegen_ray.execution.base import Limits, RunStatus
 from codegen_ray.execution.bubblewrap import ForkServerExecutor, bwrap_path
 from codegen_ray.execution.program import Program
+from faults import run_uid_processes
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
 
@@ -31,19 +32,6 @@ def executor():
     ex.close()
 
 
-def _uid_processes(uid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/status") as fh:
-                    if next(int(ln.split()[1]) for ln in fh if ln.startswith("Uid:")) == uid:
-                        found.append(int(entry))
-            except (OSError, StopIteration):
-                continue
-    return found
-
-
 def _two_tests(executor, source: str, first: str = "1\n", second: str = "2\n"):
     """Run ``source`` on two inputs in one session; check nothing of the run uid survives; return both results."""
     restarts = executor.restarts
@@ -51,9 +39,9 @@ def _two_tests(executor, source: str, first: str = "1\n", second: str = "2\n"):
         r1 = session.run(first)
         r2 = session.run(second)
     deadline = time.monotonic() + 2.0
-    while _uid_processes(executor.run_uid) and time.monotonic() < deadline:
+    while run_uid_processes(executor.run_uid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _uid_processes(executor.run_uid) == []
+    assert run_uid_processes(executor.run_uid) == []
     assert executor.restarts == restarts, "the sandbox had to be restarted"
     for r in (r1, r2):
         assert r.status is not RunStatus.HARNESS_ERROR, r.detail
