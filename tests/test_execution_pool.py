@@ -15,20 +15,13 @@ from codegen_ray.config import ExecutionConfig
 from codegen_ray.execution.pool import (MAX_BATCH, GradeJob, batch_size, grade_serial, needs_serial_rerun,
                                        pool_concurrency)
 from codegen_ray.lcb.grading import LcbGrader
-from codegen_ray.types import Outcome, Problem, ProgramVerdict
-from codegen_ray.types import TestCase as Case
-from codegen_ray.types import TestType as Kind
+from codegen_ray.types import Outcome, ProgramVerdict
 from codegen_ray.types import TestVerdict as Verdict
+from execution_support import problem
 
 CFG = ExecutionConfig(timeout_s=0.5, wall_timeout_factor=2.0, memory_mb=256, output_limit_kb=256, num_actors=2,
                       cpus_per_actor=1.0, near_limit_fraction=0.8)
 LCB = LcbGrader.from_execution_config(CFG)
-
-
-def problem(qid: str, cases: list[tuple[str, str]]) -> Problem:
-    return Problem(question_id=qid, question_title=qid, question_content="", platform="atcoder", contest_id="t",
-                   contest_date="2024-01-01T00:00:00", starter_code="", difficulty="easy",
-                   public_tests=tuple(Case(i, o, Kind.STDIN) for i, o in cases), private_tests=())
 
 
 SUM = problem("sum", [(f"{a} {b}\n", f"{a + b}\n") for a, b in [(1, 2), (10, 20), (-5, 5), (7, 0)]])

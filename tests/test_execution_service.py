@@ -30,18 +30,11 @@ from codegen_ray.errors import HarnessError
 from codegen_ray.execution.factory import limits_from_config
 from codegen_ray.execution.pool import GradeJob, needs_serial_rerun
 from codegen_ray.lcb.grading import LcbGrader
-from codegen_ray.types import Outcome, Problem, ProgramVerdict
-from codegen_ray.types import TestCase as Case
-from codegen_ray.types import TestType as Kind
+from codegen_ray.types import Outcome, ProgramVerdict
 from codegen_ray.types import TestVerdict as Verdict
+from execution_support import problem
 
 pytestmark = [pytest.mark.ray]
-
-
-def problem(qid: str, cases: list[tuple[str, str]]) -> Problem:
-    return Problem(question_id=qid, question_title=qid, question_content="", platform="atcoder", contest_id="t",
-                   contest_date="2024-01-01T00:00:00", starter_code="", difficulty="easy",
-                   public_tests=tuple(Case(i, o, Kind.STDIN) for i, o in cases), private_tests=())
 
 
 SUM = problem("sum", [("1 2\n", "3\n"), ("10 20\n", "30\n")])

@@ -16,9 +16,8 @@ import pytest
 from codegen_ray.config import ExecutionConfig
 from codegen_ray.execution.bubblewrap import bwrap_path
 from codegen_ray.lcb.grading import LcbGrader
-from codegen_ray.types import Outcome, Problem
-from codegen_ray.types import TestCase as Case
-from codegen_ray.types import TestType as Kind
+from codegen_ray.types import Outcome
+from execution_support import problem
 from faults import run_uid_processes
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap)
 SECRET = "cgr-pool-secret-" + secrets.token_hex(8)
 CFG = ExecutionConfig(timeout_s=1.0, wall_timeout_factor=2.0, memory_mb=256, output_limit_kb=1024, num_actors=2,
                       cpus_per_actor=1.0, near_limit_fraction=0.8)
-
-
-def problem(qid: str, cases: list[tuple[str, str]]) -> Problem:
-    return Problem(question_id=qid, question_title=qid, question_content="", platform="atcoder", contest_id="t",
-                   contest_date="2024-01-01T00:00:00", starter_code="", difficulty="easy",
-                   public_tests=tuple(Case(i, o, Kind.STDIN) for i, o in cases), private_tests=())
 
 
 ECHO = problem("echo", [("1 2\n", "3\n"), ("5 5\n", "10\n")])
