@@ -14,7 +14,6 @@ from .evaluation import CheckpointEvaluation, EvaluationContext, ckpt_file_stem,
 from .tune_plumbing import driver_trial_resources, progress_callback, stage_concurrency, tune_run_config
 
 
-
 def _eval_trial(config: dict[str, Any], ctx: EvaluationContext) -> None:
     from ray import tune
 
@@ -136,9 +135,11 @@ class EvaluationStage:
     grids: list[Any]  # ray.tune.ResultGrid of each Tune run of evaluation trials
     paths: Any
 
-    def _metrics(self) -> list[dict[str, Any]]:
-        """Metrics of every trial that evaluated a checkpoint (a pipelined trial skipped for want of one has none)."""
-        return [r.metrics for g in self.grids for r in g if r.metrics and "checkpoint" in r.metrics]
+    def _metrics(self, finished_only: bool = False) -> list[dict[str, Any]]:
+        """Metrics of every trial that evaluated a checkpoint (a pipelined trial skipped for want of one has none);
+        ``finished_only``: of the trials that ended without an error."""
+        return [r.metrics for g in self.grids for r in g
+                if r.metrics and "checkpoint" in r.metrics and not (finished_only and r.error is not None)]
 
     def evaluations(self) -> list[CheckpointEvaluation]:
         """Every checkpoint's evaluation; a trial that crashed becomes a ``failed`` entry, never a zero."""
@@ -177,7 +178,6 @@ class EvaluationStage:
         CheckpointResults (split applied) by key. Failed trials never win."""
         from ..report import choose_best
 
-        finished = [results_by_key[f"{m['variant']}/{m['checkpoint']}"] for m in self._metrics()
-                    if not m.get("failed", 1) and m["variant"] != "base"
-                    and f"{m['variant']}/{m['checkpoint']}" in results_by_key]
+        finished = [results_by_key[f"{m['variant']}/{m['checkpoint']}"] for m in self._metrics(finished_only=True)
+                    if not m.get("failed", 1) and m["variant"] != "base"]
         return choose_best(finished)

@@ -22,8 +22,8 @@ from typing import Any
 from ..config import SweepConfig
 from .checkpoint_board import start_board
 from .evaluation_stage import EvaluationStage, checkpoints_to_evaluate, eval_concurrency, run_evaluation_stage
-from .training_stage import run_training_stage
-from .tune_plumbing import TRIAL_CPU, trials_that_fit
+from .training_stage import run_training_stage, training_trial_share
+from .tune_plumbing import TRIAL_CPU, stage_concurrency, trials_that_fit
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +39,28 @@ def evaluation_share(plan) -> tuple[float, float]:
     return cpus, gen.num_actors * gen.gpus_per_actor
 
 
-def training_trial_share(cfg: SweepConfig) -> tuple[float, float]:
-    t = cfg.training
-    return t.num_workers * t.cpus_per_worker + TRIAL_CPU, (t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0)
-
-
 def run_stages(plan, paths, tracker, progress: bool = True, verbose: bool = False) -> tuple[dict[str, Any],
                                                                                                 EvaluationStage]:
     """``({variant: TrainingResult}, EvaluationStage)``: pipelined when ``ray.pipeline`` is on and one training
     trial fits beside the evaluation's share of the cluster, else training first and evaluation after it."""
     cfg: SweepConfig = plan.cfg
-    reserved = evaluation_share(plan)
     if cfg.ray.pipeline:
+        reserved = evaluation_share(plan)
         cpu, gpu = training_trial_share(cfg)
-        if trials_that_fit(cpu, gpu, len(plan.variants), reserved) >= 1:
-            return _pipelined(plan, paths, tracker, progress, verbose, reserved)
+        fit = trials_that_fit(cpu, gpu, len(plan.variants), reserved)
+        if fit >= 1:
+            return _pipelined(plan, paths, tracker, progress, verbose,
+                              stage_concurrency(cfg.ray.max_concurrent_trials or fit))
         log.warning("ray.pipeline: a training trial (%g CPU, %g GPU) does not fit beside the evaluation's share "
                     "(%g CPU, %g GPU) of this cluster; evaluating after training", cpu, gpu, *reserved)
     trainings = run_training_stage(plan, paths, tracker, progress=progress, verbose=verbose)
     return trainings, run_evaluation_stage(plan, paths, trainings, progress=progress, verbose=verbose)
 
 
-def _pipelined(plan, paths, tracker, progress: bool, verbose: bool, reserved: tuple[float, float]):
+def _pipelined(plan, paths, tracker, progress: bool, verbose: bool, concurrency: int):
+    """Both stages at once; ``concurrency``: training trials at once (what fits beside the evaluation's share)."""
     import ray
 
-    cfg: SweepConfig = plan.cfg
-    cpu, gpu = training_trial_share(cfg)
-    concurrency = cfg.ray.max_concurrent_trials or trials_that_fit(cpu, gpu, len(plan.variants), reserved)
     board = start_board()
     stop = threading.Event()
     outcome: dict[str, Any] = {}
@@ -73,7 +68,7 @@ def _pipelined(plan, paths, tracker, progress: bool, verbose: bool, reserved: tu
     def train() -> None:
         try:
             outcome["trainings"] = run_training_stage(plan, paths, tracker, progress=progress, verbose=verbose,
-                                                      board=board, reserved=reserved, stop=stop)
+                                                      board=board, concurrency=concurrency, stop=stop)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the driver's thread
             outcome["error"] = exc
         finally:  # whatever happened, no evaluation trial waits any longer

@@ -11,7 +11,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..config import SweepConfig
 from ..errors import HarnessError
@@ -105,13 +105,19 @@ def _training_postfix(result: dict[str, Any]) -> str:
     return variant
 
 
+def training_trial_share(cfg: SweepConfig) -> tuple[float, float]:
+    """CPUs and GPUs one training trial holds: its workers and the trial itself."""
+    t = cfg.training
+    return t.num_workers * t.cpus_per_worker + TRIAL_CPU, (t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0)
+
+
 def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: bool = False, board: Any = None,
-                       reserved: tuple[float, float] = (0.0, 0.0), stop: Any = None) -> dict[str, Any]:
+                       concurrency: Optional[int] = None, stop: Any = None) -> dict[str, Any]:
     """One Tune trial per variant; returns ``{variant: TrainingResult}`` read back from each output directory.
 
-    Pipelined (``board``: a CheckpointBoard actor), each trial announces its checkpoints there as they are saved,
-    and as many trials run at once as fit beside ``reserved`` (CPUs, GPUs: the evaluation pools' share); setting
-    ``stop`` (a ``threading.Event``) stops the trials (the run then raises, as for an interrupted sweep)."""
+    ``concurrency``: trials at once (default: ``ray.max_concurrent_trials``, else as many as fit the cluster).
+    Pipelined (``board``: a CheckpointBoard actor), each trial announces its checkpoints there as they are saved;
+    setting ``stop`` (a ``threading.Event``) stops the trials (the run then raises, as for an interrupted sweep)."""
     from ray import tune
 
     from ..train.trainer import read_training_result
@@ -119,17 +125,15 @@ def run_training_stage(plan, paths, tracker, progress: bool = True, verbose: boo
     cfg: SweepConfig = plan.cfg
     trials = [{"variant": v.name, "output_dir": str(paths.training_dir(v.name))} for v in cfg.data.variants]
     ctx = TrainingContext(cfg, plan.model_path, plan.excluded_sources, tracker, board)
-    t = cfg.training
-    per_trial_cpu = t.num_workers * t.cpus_per_worker + TRIAL_CPU
-    per_trial_gpu = t.num_workers * t.gpus_per_worker if t.use_gpu else 0.0
-    concurrent = stage_concurrency(cfg.ray.max_concurrent_trials
-                                   or max_concurrent(per_trial_cpu, per_trial_gpu, len(trials), reserved))
+    if concurrency is None:
+        concurrency = stage_concurrency(cfg.ray.max_concurrent_trials
+                                        or max_concurrent(*training_trial_share(cfg), len(trials)))
     bar = progress_callback(len(trials), "training", progress, _training_postfix, position=0)
     tuner = tune.Tuner(
         # On the driver's node (its output.root); the TorchTrainer's workers go wherever their resources are.
         tune.with_resources(tune.with_parameters(_train_trial, ctx=ctx), driver_trial_resources()),
         param_space={"trial": tune.grid_search(trials)},
-        tune_config=tune.TuneConfig(max_concurrent_trials=concurrent),
+        tune_config=tune.TuneConfig(max_concurrent_trials=concurrency),
         run_config=tune_run_config(f"train-{paths.train_key}", paths.ray_storage, [bar], verbose,
                                    stopper=event_stopper(stop) if stop is not None else None),
     )

@@ -114,11 +114,9 @@ def event_stopper(event):
     return _EventStopper(event)
 
 
-def max_concurrent(per_trial_cpu: float, per_trial_gpu: float, wanted: int,
-                   reserved: tuple[float, float] = (0.0, 0.0)) -> int:
-    """How many trials fit the cluster at once (never 0), so nothing deadlocks on 2 CPUs or on 8 GPUs;
-    ``reserved``: CPUs and GPUs kept for other work (a pipelined sweep's evaluation pools)."""
-    return max(1, trials_that_fit(per_trial_cpu, per_trial_gpu, wanted, reserved))
+def max_concurrent(per_trial_cpu: float, per_trial_gpu: float, wanted: int) -> int:
+    """How many trials fit the cluster at once (never 0), so nothing deadlocks on 2 CPUs or on 8 GPUs."""
+    return max(1, trials_that_fit(per_trial_cpu, per_trial_gpu, wanted))
 
 
 def trials_that_fit(per_trial_cpu: float, per_trial_gpu: float, wanted: int,
