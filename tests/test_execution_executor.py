@@ -16,7 +16,8 @@ from codegen_ray.execution import Isolation, Limits, RunStatus, limits_from_conf
 from codegen_ray.execution import bubblewrap as bw
 from codegen_ray.execution.bubblewrap import ForkServerExecutor
 from codegen_ray.execution.common import PROGRAM_ENV
-from codegen_ray.execution.factory import IsolationFallbackWarning
+from codegen_ray.execution.program import Program
+from codegen_ray.execution.factory import IsolationFallbackWarning, cpus_each, prepare_ahead_for
 from codegen_ray.execution.subprocess_executor import SubprocessExecutor
 
 LIMITS = Limits(cpu_time_s=1.0, wall_time_s=3.0, memory_mb=512, output_limit_bytes=1 << 20)
@@ -187,6 +188,35 @@ def test_make_executor_picks_bubblewrap():
     try:
         assert ex.isolation is Isolation.BUBBLEWRAP
         assert ex.run("print(42)", "", LIMITS).stdout == "42\n"
+    finally:
+        ex.close()
+
+
+@pytest.mark.parametrize("setting, cpus, ahead", [
+    ("auto", None, False), ("auto", 1.0, False), ("auto", 1.99, False), ("auto", 2.0, True), ("auto", 16, True),
+    ("on", None, True), ("on", 0.2, True), ("off", 16, False)])
+def test_prepare_ahead_auto_wants_a_spare_core(setting, cpus, ahead):
+    assert prepare_ahead_for(setting, cpus) is ahead
+
+
+def test_prepare_ahead_unknown_setting_is_a_user_error():
+    with pytest.raises(UserError, match="execution.prepare_ahead"):
+        prepare_ahead_for("sometimes", 4.0)
+
+
+def test_cpus_each_shares_this_process_cores():
+    cores = len(os.sched_getaffinity(0))
+    assert cpus_each(1) == cores and cpus_each(4) == cores / 4
+
+
+@needs_bwrap
+@pytest.mark.parametrize("setting, cpus, ahead", [("auto", 2.0, True), ("auto", 1.0, False), ("off", 8.0, False)])
+def test_make_executor_passes_prepare_ahead_to_the_sandbox(setting, cpus, ahead):
+    ex = make_executor(ExecutionConfig(prepare_ahead=setting), cpus=cpus)
+    try:
+        assert ex.prepare_ahead is ahead
+        with ex.session(Program("print(int(input()) + 1)"), LIMITS) as session:
+            assert [session.run(f"{n}\n", last=n == 2).stdout for n in range(3)] == ["1\n", "2\n", "3\n"]
     finally:
         ex.close()
 

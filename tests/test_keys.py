@@ -36,7 +36,7 @@ RESOURCES = {
     "training": {"use_gpu", "cpus_per_worker", "gpus_per_worker", "max_failures", "resources_per_worker"},
     "generation": {"batch_size", "hf_max_adapters", "num_actors", "cpus_per_actor", "gpus_per_actor", "resources"},
     "vllm": {"gpu_memory_utilization", "max_lora_rank", "max_loras", "enforce_eager", "tensor_parallel_size"},
-    "execution": {"num_actors", "cpus_per_actor", "resources"},
+    "execution": {"num_actors", "cpus_per_actor", "resources", "prepare_ahead"},
 }
 SECTIONS = {"model": ModelConfig, "lora": LoraConfig, "training": TrainingConfig, "generation": GenerationConfig,
             "vllm": VllmConfig, "execution": ExecutionConfig}

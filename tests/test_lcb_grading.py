@@ -54,13 +54,13 @@ def test_real_process_idioms_accepted(code):
     assert grade(code).outcome is Outcome.ACCEPTED
 
 
-@pytest.fixture(scope="module")
-def project_executor():
-    """The project's own sandbox (codegen_ray.execution.make_executor)."""
+@pytest.fixture(scope="module", params=["off", "on"], ids=["one-monitor", "prepare-ahead"])
+def project_executor(request):
+    """The project's own sandbox (codegen_ray.execution.make_executor), in both session layouts."""
     from codegen_ray.config import ExecutionConfig
     from codegen_ray.execution import make_executor
 
-    ex = make_executor(ExecutionConfig(timeout_s=2.0))
+    ex = make_executor(ExecutionConfig(timeout_s=2.0, prepare_ahead=request.param))
     yield ex
     close = getattr(ex, "close", None)
     if close is not None:

@@ -9,6 +9,7 @@ process of the run uid is left.
 from __future__ import annotations
 
 import os
+import select
 import textwrap
 import time
 
@@ -24,9 +25,11 @@ pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap)
 LIMITS = Limits(cpu_time_s=1.0, wall_time_s=3.0, memory_mb=256, output_limit_bytes=1 << 20)
 
 
-@pytest.fixture(scope="module")
-def executor():
-    ex = ForkServerExecutor()
+@pytest.fixture(scope="module", params=[False, True], ids=["one-monitor", "prepare-ahead"])
+def executor(request):
+    """Both session layouts: one monitor per program, and two alternating monitors (``prepare_ahead``), where the
+    process of test 2 is prepared -- by the other monitor -- while test 1 runs."""
+    ex = ForkServerExecutor(prepare_ahead=request.param)
     ex.start()
     yield ex
     ex.close()
@@ -102,6 +105,74 @@ def test_files_planted_in_tmp_and_dev_shm_are_gone(executor):
     assert cwd == "/tmp" and rest.startswith("[] [] ")
     _, fresh = _two_tests(executor, "import os\ninput()\nprint(os.statvfs('/tmp').f_ffree)")
     assert rest.split()[-1] == fresh.stdout.split()[-1]  # a fresh tmpfs: no inode used
+
+
+def test_nothing_of_test_1_reaches_test_3_either(executor):
+    """With ``prepare_ahead`` tests alternate between two monitors: test 3 runs under test 1's monitor again, after
+    its cleanup (the other layout: the same monitor throughout). Files planted and a daemon started by test 1 must
+    be gone for tests 2 and 3 alike."""
+    source = textwrap.dedent("""
+        import os, sys, time
+        if input() == "1":
+            for path in ("/tmp/plant", "/dev/shm/plant"):
+                with open(path, "w") as fh:
+                    fh.write("for test 3")
+            if os.fork() == 0:
+                os.setsid()
+                while True:
+                    with open("/tmp/daemon", "w") as fh:
+                        fh.write("alive")
+                    time.sleep(0.01)
+            print("planted")
+        else:
+            time.sleep(0.05)
+            print(sorted(os.listdir("/tmp")), sorted(os.listdir("/dev/shm")),
+                  sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+    """)
+    with executor.session(Program(source), LIMITS) as session:
+        results = [session.run(stdin, last=stdin == "3\n") for stdin in ("1\n", "2\n", "3\n")]
+    assert [r.stdout for r in results] == ["planted\n"] + ["[] [] [1, 2]\n"] * 2, results
+
+
+def test_a_tmpfs_whose_metadata_test_1_changed_is_replaced(executor):
+    """The monitor keeps a test's tmpfs for the next test only while a program could not tell it from a fresh
+    one. Test 1 only touches the roots' metadata -- new times on /tmp (utime), an access time on /dev/shm (a
+    listing) -- and leaves no file, with pauses longer than a clock tick around it (tmpfs times are coarse);
+    test 2 must see two fresh, untouched mounts: all six times equal, and none of them a time test 1 set."""
+    r1, r2 = _two_tests(executor, """
+        import os, time
+        def times(path):
+            st = os.stat(path)
+            return [st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns]
+        if input() == "1":
+            time.sleep(0.03)
+            os.utime("/tmp")  # the run uid may set the times to "now" (write permission), not to a chosen value
+            time.sleep(0.03)
+            os.listdir("/dev/shm")  # relatime: the first read after a change moves the access time
+            print(times("/tmp") + times("/dev/shm"))
+            time.sleep(0.03)
+        else:
+            print(times("/tmp") + times("/dev/shm"))
+    """)
+    seen, fresh = eval(r1.stdout), eval(r2.stdout)
+    assert seen[0] == seen[1] == seen[2] > seen[4] and seen[3] > seen[4] == seen[5], seen  # test 1 changed both
+    # one time for all six (mounted together, never touched), and none that test 1 set
+    assert len(set(fresh)) == 1 and fresh[0] not in (seen[0], seen[3]), (seen, fresh)
+
+
+def test_prepare_ahead_forks_the_next_test_process_while_a_test_runs(executor):
+    """With ``prepare_ahead`` the process of test 2 exists (its R is waiting on the other monitor's channel) by
+    the time test 1 -- which sleeps -- has returned, and test 1's monitor prepares nothing until asked (test 3
+    would be its next); with one monitor there is one channel (it forks test 2's process once test 1 ended)."""
+    with executor.session(Program("import time\ntime.sleep(float(input()))\nprint('slept')"), LIMITS) as session:
+        r1 = session.run("0.3\n")
+        waiting = [m is not None and bool(select.select([m.chan], [], [], 0)[0]) for m in session._monitors]
+        r2 = session.run("0\n", last=True)
+    assert (r1.stdout, r2.stdout) == ("slept\n", "slept\n")
+    if executor.prepare_ahead:
+        assert waiting == [False, True]
+    else:
+        assert len(waiting) == 1
 
 
 def test_shared_memory_and_message_queues_are_gone(executor):

@@ -404,7 +404,7 @@ def grade_samples_file(request: GradeFileRequest) -> HumanEvalGradeReport:
     """``codegen-ray grade --benchmark humaneval``: validate everything, grade, then write the results file
     (default ``<samples>_results.jsonl``) atomically -- unless a harness error remains."""
     from ..config import HumanEvalConfig
-    from ..execution.factory import make_executor
+    from ..execution.factory import cpus_each, make_executor
     from ..execution.pool import GradeJob, grade_threaded
     from ..lcb.metrics import pass_at_k_table
 
@@ -426,7 +426,7 @@ def grade_samples_file(request: GradeFileRequest) -> HumanEvalGradeReport:
     executors = []
     try:
         for _ in range(request.workers):
-            executors.append(make_executor(exec_cfg))
+            executors.append(make_executor(exec_cfg, cpus=cpus_each(request.workers)))
         verdicts = grade_threaded(jobs, executors, grader, exec_cfg)
         iso = getattr(executors[0], "isolation", "")
     finally:

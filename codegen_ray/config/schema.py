@@ -314,6 +314,7 @@ class ExecutionConfig:
     stop_at_first_failure: bool = True
     float_tolerance: Optional[float] = None  # opt-in; LiveCodeBench compares numbers exactly
     near_limit_fraction: float = 0.8  # TLE verdicts above this fraction of the limit are re-run serially
+    prepare_ahead: Literal["auto", "on", "off"] = field(default="auto", metadata=RESOURCE)  # factory.prepare_ahead_for
 
     def validate(self, key: str) -> None:
         _positive(self.timeout_s, f"{key}.timeout_s")
@@ -482,8 +483,7 @@ def _non_negative(value: Any, key: str) -> None:
 
 
 def _fraction(value: Any, key: str, upper_open: bool) -> None:
-    ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
-    if not ok:
+    if not (0 <= value < 1 if upper_open else 0 <= value <= 1):
         raise ConfigError(key, f"must be in [0, 1{')' if upper_open else ']'}, got {value!r}")
 
 

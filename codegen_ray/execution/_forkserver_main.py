@@ -13,8 +13,8 @@
 #   harness -> child   b"T" + fds [stdin r, stdout w, stderr w]    (on the child socket) run the test now
 #   child -> harness   b"S" + its CPU time at the start (struct "<d") [+ b"C" if the source did not compile], or
 #                      b"H" + text if setting up the process failed (a harness error); then it closes the socket
-#   harness -> monitor b"L"                                         (before a test's T) it is the session's last:
-#                                                                    prepare no further test process
+#   harness -> monitor b"N"                                         prepare a further test process (after this
+#                                                                    monitor's D; the first one comes unasked)
 #   monitor -> harness b"D" + wait status (int) + struct rusage     the test process ended; everything else it left
 #                                                                    in the namespaces is killed and reaped
 #   monitor -> harness b"E" + text                                  the monitor failed (a harness error)
@@ -26,15 +26,20 @@
 #   server: one per sandbox; leaves the sandbox's network namespace for a fresh one whose loopback is down (no
 #     connection can be made, so no socket state outlives a process). Forks the next program's monitor ahead.
 #   --fork--> monitor: pid 1 of a new PID namespace, with fresh mount and IPC namespaces and a /proc mounted
-#     hidepid=1 (programs see that pid 1 exists, not what it does). One per program. For each test: a fresh tmpfs
-#     on /tmp and /dev/shm, a fresh IPC namespace, pid numbering reset (ns_last_pid), then it forks the test
-#     process -- ahead of the test -- and waits for it. When it ends: kill(-1), reap everything, report, repeat.
+#     hidepid=1 (programs see that pid 1 exists, not what it does). One per program, or two whose tests alternate
+#     (the harness's prepare-ahead: each prepares its next test process while the other's test runs; they share
+#     no namespace a program can reach). For each test: a fresh tmpfs on /tmp and /dev/shm (one left exactly as it
+#     was mounted -- no inode, the root's metadata and xattrs unchanged -- is kept: a program cannot tell it from a
+#     new one, and an unmount costs an RCU grace period), a fresh IPC namespace, pid numbering reset
+#     (ns_last_pid), then it forks the test process -- ahead of the test -- and waits for it. When it ends:
+#     kill(-1), reap everything, report, and prepare the next one when asked (N).
 #     The monitor only waits, kills and reaps: CPU and wall limits are watched by the harness through the pidfd.
 #     It handles a test's exit status and rusage only in fixed ctypes buffers, zeroed after each report, so the
 #     next test process (a fork of it) inherits nothing of an earlier test, not even in freed memory.
 #     The monitor compiles the program once; every test process inherits the code object.
-#   --fork--> test process: pid 2: rlimits, an unprivileged uid, waits for its test's fds, then runs the program
-#     like ``python3 -c`` in a copy of the prelude's namespace (executed once per sandbox, see
+#   --fork--> test process: pid 2: rlimits, waits for its test's fds, takes an unprivileged uid (only then: while it
+#     waits, another test of the run uid may still run under the other monitor, and RLIMIT_NPROC counts per uid),
+#     then runs the program like ``python3 -c`` in a copy of the prelude's namespace (executed once per sandbox, see
 #     codegen_ray.execution.program). Everything in the sandbox runs under a seccomp filter that refuses the
 #     kernel-keyring calls (a keyring is per uid and outlives every process: a channel between runs otherwise).
 import atexit
@@ -175,9 +180,6 @@ def _child(req, sock, ns, compiled):
                          (resource.RLIMIT_NPROC, "nproc")):
             resource.setrlimit(res, (int(req[key]), int(req[key])))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.setgroups([])
-        os.setgid(_RUN_UID)
-        os.setuid(_RUN_UID)
         os.chdir("/tmp")
         harness_problem = None
     except BaseException as exc:  # noqa: BLE001
@@ -186,6 +188,13 @@ def _child(req, sock, ns, compiled):
         msg, fds, _flags, _addr = socket.recv_fds(sock, 16, 3)
     except OSError:
         os._exit(0)
+    if harness_problem is None:
+        try:  # only now: while it waited, the previous test (the other monitor's) could still run as the run uid
+            os.setgroups([])
+            os.setgid(_RUN_UID)
+            os.setuid(_RUN_UID)
+        except BaseException as exc:  # noqa: BLE001
+            harness_problem = "test process setup: %r" % (exc,)
     start = time.process_time()  # the program's CPU time counts from here
     if not msg or len(fds) != 3:
         os._exit(0)  # the session ended before this test
@@ -218,13 +227,30 @@ def _child(req, sock, ns, compiled):
 _HAS_DEV_SHM = os.path.isdir("/dev/shm")
 
 
-def _fresh_tmp(opts, remount):
-    for target in (b"/tmp", b"/dev/shm"):
-        if target == b"/dev/shm" and not _HAS_DEV_SHM:
-            continue
-        if remount:
+_TMPFS = (b"/tmp", b"/dev/shm") if _HAS_DEV_SHM else (b"/tmp",)
+
+
+def _tmpfs_state(target):
+    """Everything a program can observe of an empty tmpfs: its root's metadata, its extended attributes, its free
+    blocks and inodes (no other inode exists when they are at their initial values) and its mount flags. When
+    this equals the state right after mounting, the next test could not tell it from a fresh one."""
+    st, vfs = os.stat(target), os.statvfs(target)
+    return (st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_nlink, st.st_size, st.st_atime_ns, st.st_mtime_ns,
+            st.st_ctime_ns, tuple(os.listxattr(target)), vfs.f_bfree, vfs.f_ffree, vfs.f_flag)
+
+
+def _fresh_tmp(opts, fresh):
+    """A fresh tmpfs on /tmp and /dev/shm for the next test. ``fresh`` maps each target to its state right after
+    it was mounted; a tmpfs still in that state is kept (an unmount waits for an RCU grace period), any other is
+    unmounted and replaced."""
+    for target in _TMPFS:
+        state = fresh.get(target)
+        if state is not None:
+            if _tmpfs_state(target) == state:
+                continue
             _check(_libc.umount2(target, MNT_DETACH), "umount " + target.decode())
         _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+        fresh[target] = _tmpfs_state(target)
 
 
 def _reap_all():
@@ -239,7 +265,8 @@ def _reap_all():
 
 
 def _monitor(req, fds):
-    """pid 1 of one program's namespaces: per test a fresh test process, tmpfs, IPC namespace and pid numbering."""
+    """pid 1 of one program's namespaces: per test a fresh test process, tmpfs, IPC namespace and pid numbering.
+    Prepares its first test process at once, each further one when the harness asks (N)."""
     src_fd, chan = fds[0], socket.socket(fileno=fds[1])
     try:
         chunks, offset = [], 0
@@ -254,7 +281,8 @@ def _monitor(req, fds):
         ns = _namespace(req["prelude"]) if req["prelude"] else None
         compiled = _compile(body)
         opts = ("size=%d,nr_inodes=4096,mode=1777" % int(req["tmp_bytes"])).encode()
-        _fresh_tmp(opts, remount=False)
+        fresh = {}
+        _fresh_tmp(opts, fresh)
         last_pid = os.open("/proc/sys/kernel/ns_last_pid", os.O_WRONLY)
         gc.freeze()  # a test process's collections never walk (and copy-on-write) what this process made
     except BaseException as exc:  # noqa: BLE001
@@ -267,7 +295,7 @@ def _monitor(req, fds):
         try:
             if not first:
                 _check(_libc.unshare(CLONE_NEWIPC), "unshare ipc")
-                _fresh_tmp(opts, remount=True)
+                _fresh_tmp(opts, fresh)
             first = False
             os.pwrite(last_pid, b"1", 0)  # the test process is pid 2, whatever the earlier tests forked
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -305,15 +333,10 @@ def _monitor(req, fds):
             os._exit(0)
         ctypes.memset(ctypes.addressof(status), 0, ctypes.sizeof(status))
         ctypes.memset(ctypes.addressof(usage), 0, ctypes.sizeof(usage))
-        try:
-            last = chan.recv(16, socket.MSG_DONTWAIT) == b"L"  # sent before that test started, if at all
-        except BlockingIOError:
-            last = False
+        try:  # N: the program has a further test for this monitor; the end of the session: nothing more
+            if chan.recv(16) != b"N":
+                os._exit(0)
         except OSError:
-            os._exit(0)
-        if last:
-            while chan.recv(16):  # nothing more to prepare: wait for the end of the session
-                pass
             os._exit(0)
 
 

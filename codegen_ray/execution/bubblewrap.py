@@ -9,18 +9,20 @@ grader's implicit imports loaded and their namespace built once) waits on a sock
 
 One *program* is one request (:class:`~codegen_ray.execution.forkserver_session.ForkServerSession`). Its monitor,
 forked ahead of the request, is pid 1 of a brand-new PID namespace with fresh mount and IPC namespaces and a
-``/proc`` mounted ``hidepid=1``. Every *test* of the program then gets, from that monitor: a fresh tmpfs on
-``/tmp`` and ``/dev/shm``, a fresh IPC namespace, pid numbering reset, and a new process (always pid 2), forked
-while the previous test is being graded, with the harness's pipes as its real fd 0/1/2 (``sys.stdin.buffer``,
-``open(0)``, ``/dev/stdin``, ``exit()`` behave as on AtCoder), rlimits (RLIMIT_CPU hard kill one second above the
-limit, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0, RLIMIT_NPROC), an unprivileged uid used by nothing
-else, a seccomp filter refusing the kernel-keyring system calls, and the source compiled (SyntaxError ->
-COMPILE_ERROR). The harness (outside the sandbox) feeds stdin, reads stdout incrementally with a cap, keeps a
-stderr tail, and enforces the CPU-time limit and the wall-clock backstop through the process's pidfd. When the
-process ends, the monitor kills and reaps everything left in the namespace before it reports, so nothing test *i*
-started, wrote to ``/tmp`` or ``/dev/shm``, or created in System V / POSIX IPC is there for test *i+1*; the kernel
-tears the namespaces down when the program's session ends. If the sandbox dies, hangs, or fails before the
-program starts, it is restarted and the test retried once; a second failure is a HARNESS_ERROR, never a verdict.
+``/proc`` mounted ``hidepid=1``. Every *test* of the program then gets, from that monitor: a fresh tmpfs on ``/tmp``
+and ``/dev/shm`` (one the last test left exactly as mounted is kept), a fresh IPC namespace, pid numbering reset,
+and a new process (always pid 2), forked ahead of the test -- after the previous test, or, with ``prepare_ahead``,
+during it: then a second monitor with its own namespaces takes every other test, and each prepares its next process
+while the other's test runs -- with the harness's pipes as its real fd 0/1/2 (``sys.stdin.buffer``, ``open(0)``,
+``/dev/stdin``, ``exit()`` behave as on AtCoder), rlimits (RLIMIT_CPU hard kill one second above the limit,
+RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0, RLIMIT_NPROC), an unprivileged uid used by nothing else, a
+seccomp filter refusing the kernel-keyring system calls, and the source compiled (SyntaxError -> COMPILE_ERROR). The
+harness (outside the sandbox) feeds stdin, reads stdout incrementally with a cap, keeps a stderr tail, and enforces
+the CPU-time limit and the wall-clock backstop through the process's pidfd. When the process ends, the monitor kills
+and reaps everything left in the namespace before it reports, so nothing test *i* started, wrote to ``/tmp`` or
+``/dev/shm``, or created in System V / POSIX IPC is there for test *i+1*; the kernel tears the namespaces down when
+the program's session ends. If the sandbox dies, hangs, or fails before the program starts, it is restarted and the
+test retried once; a second failure is a HARNESS_ERROR, never a verdict.
 
 What it protects against: reading or changing any harness file (they are not in the sandbox's mount namespace;
 the system files it sees are read-only), network access to anything (including services on the host's 127.0.0.1)
@@ -126,8 +128,11 @@ class ForkServerExecutor:
 
     isolation = Isolation.BUBBLEWRAP
 
-    def __init__(self, python: Optional[str] = None, bwrap: Optional[str] = None):
+    def __init__(self, python: Optional[str] = None, bwrap: Optional[str] = None, prepare_ahead: bool = False):
         self.python = python or program_python()
+        # A program with several tests gets a second monitor, which prepares each next test's process while a
+        # test runs (see ForkServerSession): no wait between tests, for about one more monitor's CPU per program.
+        self.prepare_ahead = prepare_ahead
         self.bwrap = bwrap or bwrap_path()
         if self.bwrap is None:
             raise SandboxUnavailable("bwrap not found (Debian/Ubuntu: apt-get install bubblewrap)")

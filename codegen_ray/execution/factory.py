@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from typing import Any, Optional
 
@@ -23,23 +24,44 @@ def limits_from_config(exec_cfg: Any) -> Limits:
     )
 
 
+PREPARE_AHEAD_MIN_CPUS = 2.0  # the test's core and a spare one
+
+
+def prepare_ahead_for(setting: str, cpus: Optional[float]) -> bool:
+    """Whether an executor prepares each next test's process while a test runs (``execution.prepare_ahead``):
+    ``on``/``off``; ``auto`` -> only with at least :data:`PREPARE_AHEAD_MIN_CPUS` CPUs to itself (``cpus``; None:
+    unknown, so off). Where executors share the cores, preparing ahead only adds CPU (a second monitor per program)
+    and saves no time."""
+    if setting not in ("auto", "on", "off"):
+        raise UserError(f"execution.prepare_ahead: unknown setting {setting!r} (auto, on, off)")
+    if setting == "auto":
+        return cpus is not None and cpus >= PREPARE_AHEAD_MIN_CPUS
+    return setting == "on"
+
+
+def cpus_each(workers: int) -> float:
+    """The CPUs each of ``workers`` executors in this process has to itself: this process's cores, shared."""
+    return len(os.sched_getaffinity(0)) / max(workers, 1)
+
+
 class IsolationFallbackWarning(RuntimeWarning):
     """The requested sandbox is unavailable; programs run with resource limits only."""
 
 
-def _bubblewrap_executor() -> tuple[Optional[Executor], str]:
+def _bubblewrap_executor(prepare_ahead: bool) -> tuple[Optional[Executor], str]:
     from .bubblewrap import ForkServerExecutor, SandboxUnavailable
 
     try:
-        executor = ForkServerExecutor()
+        executor = ForkServerExecutor(prepare_ahead=prepare_ahead)
         executor.start()  # probe: bwrap exists *and* can make the namespaces here
     except SandboxUnavailable as exc:
         return None, str(exc)
     return executor, ""
 
 
-def make_executor(exec_cfg: Any) -> Executor:
-    """The strongest executor ``exec_cfg`` allows.
+def make_executor(exec_cfg: Any, cpus: Optional[float] = None) -> Executor:
+    """The strongest executor ``exec_cfg`` allows; ``cpus``: the CPUs it has to itself, where known (see
+    :func:`prepare_ahead_for`).
 
     ``isolation``: ``auto``/``bubblewrap`` -> the bubblewrap fork server if it starts here, else the rlimits-only
     :class:`SubprocessExecutor` with a warning (``warnings.warn`` and ``logging.warning``); ``rlimits`` -> the
@@ -52,8 +74,9 @@ def make_executor(exec_cfg: Any) -> Executor:
     minimum = Isolation(str(exec_cfg.min_isolation))
     executor: Optional[Executor] = None
     reason = ""
+    ahead = prepare_ahead_for(str(exec_cfg.prepare_ahead), cpus)
     if wanted in ("auto", "bubblewrap"):
-        executor, reason = _bubblewrap_executor()
+        executor, reason = _bubblewrap_executor(ahead)
         if executor is None:
             if minimum.rank > Isolation.RLIMITS.rank:
                 raise UserError(f"execution.min_isolation={minimum.value} but the bubblewrap sandbox is "

@@ -6,8 +6,10 @@ compiled (message ``R``: a socket to it and its pidfd). For each test the harnes
 pipes (stdin, stdout, stderr) on that socket, which then carries the process's start message; it feeds stdin,
 reads stdout incrementally with a cap, and enforces the CPU-time limit (the process's CPU clock, read through its
 host pid) and the wall-clock backstop itself, killing through the pidfd. The monitor reports the exit status and
-rusage (``D``) once the test process and everything it left are gone, and forks the next test's process while the
-harness grades this one (unless the harness said the test was the session's last: ``L``).
+rusage (``D``) once the test process and everything it left are gone, and forks the next test's process when the
+harness asks (``N``, sent as a test starts unless it is the session's last). With one monitor that fork follows the
+report, so the harness waits for it before the next test; with the executor's ``prepare_ahead`` the tests alternate
+between two monitors, so each next process is forked while the current test runs.
 
 A sandbox failure (no answer, a closed channel, a monitor error) restarts the sandbox and retries the test once in
 a fresh session; a second failure is a HARNESS_ERROR, never a verdict.
@@ -39,6 +41,7 @@ class SandboxServer(Protocol):
 
     lock: threading.Lock
     isolation: Isolation
+    prepare_ahead: bool
 
     def control_socket(self) -> socket.socket: ...
 
@@ -79,8 +82,20 @@ def _host_pid(pidfd: int) -> Optional[int]:
     return pid
 
 
+class _Monitor:
+    """One of a session's program monitors: its channel and, once its first test process came, its pidfd."""
+
+    def __init__(self, chan: socket.socket):
+        self.chan = chan
+        self.pidfd = -1  # its exit means every process of that monitor is gone
+
+
 class ForkServerSession:
-    """``run(stdin)`` per test of one program; holds the executor (one program at a time) until ``close()``."""
+    """``run(stdin)`` per test of one program; holds the executor (one program at a time) until ``close()``.
+
+    A program with more than one test gets two monitors, and its tests alternate between them: while test k runs
+    under one, the other -- which has reported test k-1 -- prepares the process for test k+1, so a test never
+    waits for its process to be forked. The two share nothing a program can reach (see _forkserver_main.py)."""
 
     def __init__(self, executor: SandboxServer, program: Program, limits: Limits):
         self._ex = executor
@@ -90,8 +105,9 @@ class ForkServerSession:
             "fsize": limits.max_file_size_bytes, "nofile": limits.max_open_files, "nproc": limits.max_processes,
             "tmp_bytes": tmp_size_bytes(limits)}).encode()
         self.limits = limits
-        self._chan: Optional[socket.socket] = None
-        self._monitor = -1  # pidfd of the program's monitor: its exit means every process of the session is gone
+        self._monitors: list[Optional[_Monitor]] = [None, None] if executor.prepare_ahead else [None]
+        # test k runs under monitor k % len(self._monitors)
+        self._test = 0  # index of the next test
         self._held = True
         executor.lock.acquire()
 
@@ -109,19 +125,21 @@ class ForkServerSession:
             self._ex.lock.release()
 
     def _drop(self) -> None:
-        if self._chan is not None:
-            self._chan.close()  # the monitor sees the end of the session and exits; its namespaces go with it
-            self._chan = None
-        if self._monitor >= 0:
-            # Synchronous: when a session is closed nothing of it runs any more (not even the test process the
-            # monitor had forked ahead for a test that never came), so the next program starts on a clean slate.
-            if not select.select([self._monitor], [], [], MONITOR_EXIT_TIMEOUT_S)[0]:
-                log.warning("a program's monitor did not exit within %.0f s of its session's end",
-                            MONITOR_EXIT_TIMEOUT_S)
-            os.close(self._monitor)
-            self._monitor = -1
+        monitors, self._monitors = self._monitors, [None] * len(self._monitors)
+        for mon in monitors:
+            if mon is not None:
+                mon.chan.close()  # the monitor sees the end of the session and exits; its namespaces go with it
+        for mon in monitors:
+            if mon is not None and mon.pidfd >= 0:
+                # Synchronous: when a session is closed nothing of it runs any more (not even a test process
+                # forked ahead for a test that never came), so the next program starts on a clean slate.
+                if not select.select([mon.pidfd], [], [], MONITOR_EXIT_TIMEOUT_S)[0]:
+                    log.warning("a program's monitor did not exit within %.0f s of its session's end",
+                                MONITOR_EXIT_TIMEOUT_S)
+                os.close(mon.pidfd)
 
-    def _open(self) -> socket.socket:
+    def _open(self) -> _Monitor:
+        """A monitor for this program: it compiles the program and prepares its first test process at once."""
         ctrl = self._ex.control_socket()
         src_fd = os.memfd_create("solution.py", os.MFD_CLOEXEC)
         chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -139,8 +157,13 @@ class ForkServerSession:
         finally:
             os.close(src_fd)
             theirs.close()
-        self._chan = chan
-        return chan
+        return _Monitor(chan)
+
+    def _monitor_for(self, test: int) -> _Monitor:
+        slot = test % len(self._monitors)
+        if self._monitors[slot] is None:
+            self._monitors[slot] = self._open()
+        return self._monitors[slot]
 
     # ------------------------------------------------------------------------------------------------ tests
     def run(self, stdin: str, last: bool = False) -> RunResult:
@@ -149,25 +172,35 @@ class ForkServerSession:
         data = stdin.encode("utf-8")
         errors = []
         t0 = time.monotonic()
+        test, self._test = self._test, self._test + 1
         for attempt in range(ATTEMPTS):
             try:
                 self._ex.start()
-                return self._run_once(self._chan or self._open(), data, last)
+                mon = self._monitor_for(test)
+                if not last:  # the next test's monitor prepares its process (the other one: while this test runs)
+                    ahead = self._monitors[(test + 1) % len(self._monitors)]
+                    if ahead is None:
+                        self._monitor_for(test + 1)
+                    else:
+                        ahead.chan.send(b"N")
+                return self._run_once(mon, data)
             except (SandboxFailure, SandboxUnavailable, OSError) as exc:
                 errors.append(f"attempt {attempt + 1}: {exc}")
-                self._ex.sandbox_failed(str(exc))  # kills the sandbox, and with it this session's monitor
+                self._ex.sandbox_failed(str(exc))  # kills the sandbox, and with it this session's monitors
                 self._drop()
         return harness_error(self._ex.isolation, "; ".join(errors), time.monotonic() - t0)
 
-    def _next_process(self, chan: socket.socket) -> tuple[socket.socket, int]:
-        try:  # usually already waiting: forked while the previous test was being graded
+    @staticmethod
+    def _next_process(mon: _Monitor) -> tuple[socket.socket, int]:
+        chan = mon.chan
+        try:  # usually already waiting: forked while the previous test ran
             msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3, socket.MSG_DONTWAIT)
         except BlockingIOError:
             if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
                 raise SandboxFailure("no test process from the program's monitor") from None
             msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3)
-        if msg[:1] == b"R" and len(fds) == 3 and self._monitor < 0:
-            self._monitor = fds.pop()
+        if msg[:1] == b"R" and len(fds) == 3 and mon.pidfd < 0:
+            mon.pidfd = fds.pop()
         if msg[:1] == b"R" and len(fds) == 2:
             return socket.socket(fileno=fds[0]), fds[1]
         for fd in fds:
@@ -176,15 +209,13 @@ class ForkServerSession:
             raise SandboxFailure(msg[1:].decode("utf-8", "replace"))
         raise SandboxFailure("the program's monitor went away (sandbox died?)" if not msg else f"bad message {msg!r}")
 
-    def _run_once(self, chan: socket.socket, stdin: bytes, last: bool) -> RunResult:
+    def _run_once(self, mon: _Monitor, stdin: bytes) -> RunResult:
         limits = self.limits
         io = RunIO(stdin, limits.output_limit_bytes)
         reported = False
         proc, pidfd = None, -1
         try:
-            proc, pidfd = self._next_process(chan)
-            if last:
-                chan.send(b"L")  # the monitor prepares no further test process
+            proc, pidfd = self._next_process(mon)
             try:
                 socket.send_fds(proc, [b"T"], list(io.child_ends()))
             except OSError as exc:
@@ -193,7 +224,7 @@ class ForkServerSession:
             io.close_child_ends()
             proc.setblocking(False)
             watch = _Watch(limits, pidfd, proc, t0)
-            wall, wait_status, usage = watch.until_reported(chan, io)
+            wall, wait_status, usage = watch.until_reported(mon.chan, io)
             reported = True
             if not io.drain(2.0):
                 raise SandboxFailure("the test's processes were killed but its stdout stayed open")

@@ -89,7 +89,7 @@ class SandboxActor:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", IsolationFallbackWarning)  # the driver warns, once
-                self._executor = make_executor(exec_cfg)
+                self._executor = make_executor(exec_cfg, cpus=exec_cfg.cpus_per_actor)  # what Ray reserved for it
         except UserError as exc:
             self._error = str(exc)
         self._grader = grader

@@ -9,6 +9,7 @@ counted apart, their problems are left out of the score, no output file is writt
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -154,7 +155,7 @@ def grade_samples(
     when no persistent harness error remains: see :class:`GradeReport`).
 
     ``executor_factory(exec_cfg)`` builds one executor per worker (default:
-    :func:`codegen_ray.execution.make_executor`)."""
+    :func:`codegen_ray.execution.make_executor`, each with this machine's cores shared among the workers)."""
     if workers < 1:
         raise DataError("--workers", f"must be >= 1, got {workers}")
     problem_list = load_problems_file(problems_path)
@@ -162,7 +163,9 @@ def grade_samples(
     samples = read_samples(samples_path, problems)
     options = GradingOptions.from_execution_config(exec_cfg)
     if executor_factory is None:
-        from ..execution import make_executor as executor_factory  # type: ignore[no-redef]
+        from ..execution.factory import cpus_each, make_executor
+
+        executor_factory = functools.partial(make_executor, cpus=cpus_each(workers))
     executors: list[Executor] = []
     try:
         for _ in range(workers):

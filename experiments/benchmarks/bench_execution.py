@@ -3,12 +3,13 @@
 Every mode alternates the executors it compares, so machine load hits all of them; each prints the load average.
 
 Mode ``lcb`` (default): the LiveCodeBench-like workload -- accepted AtCoder-style stdin programs, 6 small tests
-each -- graded like ``codegen-ray grade`` does (``grade_jobs``: a thread and an executor per worker). Batches of
-100 and 300 programs, alternated between (a) this executor with 2 workers, (b) efab7e1's executor with 2 workers
-and (c) this executor with 1 worker, ``--rounds`` times; the marginal time per program is
-(median time of 300 - median time of 100) / 200. Prints marginal ms per program, the speed-up (b)/(a), the
-scaling (c)/(a), and the median harness overhead per test (caller's wall time of a test minus the program's own
-CPU time, one worker, executors alternated program by program).
+each -- graded like ``codegen-ray grade`` does (``grade_jobs``: a thread and an executor per worker, this
+executor's ``prepare_ahead`` resolved from ``auto`` for that many workers). Batches of 100 and 300 programs,
+alternated between (a) this executor with 2 workers, (b) efab7e1's executor with 2 workers and (c) this executor
+with 1 worker, ``--rounds`` times; the marginal time per program is (median time of 300 - median time of 100) /
+200. Prints marginal ms per program, the speed-up (b)/(a), the scaling (c)/(a), and the median harness overhead per
+test (caller's wall time of a test minus the program's own CPU time, one worker, executors alternated program by
+program: this executor with prepare-ahead on -- what ``auto`` gives one worker here -- and off, and efab7e1's).
 
 Mode ``io``: heavy I/O tests (5 MB stdin, 1 MB stdout each) through each executor, alternated program by program.
 Prints the CPU of everything (harness process + sandbox process tree) and the wall time, each divided by the
@@ -18,9 +19,9 @@ Mode ``executors``: >= 200 program x test runs with every kind of verdict (accep
 errors, a few time limits) through (a) this fork server, (b) efab7e1's and (c) a fresh interpreter per run,
 interleaved run by run; runs/s, median overhead, harness CPU per run, verdict agreement (must be 100%).
 
-Mode ``pool``: 1,000 program x test runs graded serially with efab7e1's executor and with this one, with the Ray
-``ExecutionPool``, and with the pool while CPU hogs load every core. Asserts identical verdicts (every test's
-outcome) and prints times.
+Mode ``pool``: 1,000 program x test runs graded serially with efab7e1's executor and with this one (prepare-ahead
+off, and on), with the Ray ``ExecutionPool``, and with the pool while CPU hogs load every core. Asserts identical
+verdicts (every test's outcome) and prints times.
 
     .venv/bin/python experiments/benchmarks/bench_execution.py                   # lcb
     .venv/bin/python experiments/benchmarks/bench_execution.py --mode io
@@ -31,6 +32,7 @@ outcome) and prints times.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import random
@@ -53,15 +55,26 @@ from codegen_ray.types import Outcome  # noqa: E402
 NEW, OLD = "this executor", "efab7e1 executor"
 
 
-def _executors(kind: str, n: int) -> list:
+def _executors(kind: str, n: int, prepare_ahead: str = "auto") -> list:
+    """``n`` executors of ``kind``; this executor's ``prepare_ahead`` resolved as ``codegen-ray grade`` does for ``n``
+    workers (auto: on with >= 2 cores per worker)."""
     if kind == NEW:
         from codegen_ray.execution.bubblewrap import ForkServerExecutor
+        from codegen_ray.execution.factory import cpus_each, prepare_ahead_for
+
+        ahead = prepare_ahead_for(prepare_ahead, cpus_each(n))
+        out = [ForkServerExecutor(prepare_ahead=ahead) for _ in range(n)]
     else:
         from reference_executor import ForkServerExecutor  # type: ignore[no-redef]
-    out = [ForkServerExecutor() for _ in range(n)]
+
+        out = [ForkServerExecutor() for _ in range(n)]
     for ex in out:
         ex.start()
     return out
+
+
+def _ahead(executors) -> str:
+    return "prepare-ahead " + ("on" if executors[0].prepare_ahead else "off")
 
 
 def _load() -> str:
@@ -80,8 +93,9 @@ def bench_lcb(args) -> None:
     small, large = args.small, args.large
     jobs = lcb_workload(large)
     options = _options(args.timeout)
-    new, old = _executors(NEW, 2), _executors(OLD, 2)
-    conditions = {f"(a) {NEW}, 2 workers": new, f"(b) {OLD}, 2 workers": old, f"(c) {NEW}, 1 worker": new[:1]}
+    new, old, one = _executors(NEW, 2), _executors(OLD, 2), _executors(NEW, 1)
+    conditions = {f"(a) {NEW}, 2 workers": new, f"(b) {OLD}, 2 workers": old, f"(c) {NEW}, 1 worker": one}
+    print(f"(a): {_ahead(new)}, (c): {_ahead(one)} (execution.prepare_ahead=auto, as codegen-ray grade resolves it)")
     print(f"workload: {large} accepted programs x {len(jobs[0][0].tests)} tests (builtin AtCoder-style problems); "
           f"{os.cpu_count()} cores; {_load()}", flush=True)
     for executors in conditions.values():  # warm-up, not counted
@@ -119,15 +133,17 @@ def bench_lcb(args) -> None:
     print(f"speed-up (b)/(a): {b / a:.2f}x per program (marginal wall time); CPU per program (b)/(a): {cb / ca:.2f}x; "
           f"scaling 1 -> 2 workers (c)/(a): {c / a:.2f}x")
     print("(CPU = this process, every thread, + each executor's whole sandbox process tree)")
-    _overhead(jobs[: args.overhead_programs], new[0], old[0], options)
+    off = _executors(NEW, 1, prepare_ahead="off")
+    _overhead(jobs[: args.overhead_programs], {f"{NEW} ({_ahead(one)})": one[0], f"{NEW} ({_ahead(off)})": off[0],
+                                               OLD: old[0]}, options)
     print(_load())
-    for ex in new + old:
+    for ex in new + old + one + off:
         ex.close()
 
 
-def _overhead(jobs, new, old, options) -> None:
+def _overhead(jobs, executors: dict, options) -> None:
     """Per-test harness overhead, one worker, executors alternated program by program."""
-    timed = {NEW: Timed(new), OLD: Timed(old)}
+    timed = {name: Timed(ex) for name, ex in executors.items()}
     for problem, code, index in jobs:
         for t in timed.values():
             grade_program(problem, code, t, options, index)
@@ -256,8 +272,11 @@ def bench_pool(args) -> None:
     t_old = time.perf_counter() - t0
     old.close()
     t0 = time.perf_counter()
-    serial = grade_serial(jobs, cfg, LcbGrader.from_execution_config(cfg))
+    serial = grade_serial(jobs, cfg, LcbGrader.from_execution_config(cfg))  # prepare-ahead auto -> off here
     t_serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ahead = grade_serial(jobs, dataclasses.replace(cfg, prepare_ahead="on"), LcbGrader.from_execution_config(cfg))
+    t_ahead = time.perf_counter() - t0
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
     pool = ExecutionPool(cfg, LcbGrader.from_execution_config(cfg))
     try:
@@ -287,16 +306,17 @@ def bench_pool(args) -> None:
     print(f"{len(jobs)} programs, {n_runs} program x test runs (outcomes {outcomes}); isolation {isolation}; "
           f"pool: {cfg.num_actors} actors x {cfg.cpus_per_actor} CPU; {cores} cores; CPU hogs: {cores}; {_load()}")
     print(f"{'mode':36} {'seconds':>8} {'runs/s':>8}")
-    for label, secs in ((f"serial, {OLD}", t_old), (f"serial, {NEW}", t_serial), (f"pool, {NEW}", t_pool),
+    for label, secs in ((f"serial, {OLD}", t_old), (f"serial, {NEW}", t_serial),
+                        (f"serial, {NEW}, prepare-ahead on", t_ahead), (f"pool, {NEW}", t_pool),
                         ("pool + CPU hog on every core", t_loaded)):
         print(f"{label:36} {secs:8.1f} {n_runs / secs:8.1f}")
-    same = {"serial": key(serial) == key(reference), "pool": key(pooled) == key(reference),
-            "pool under load": key(loaded) == key(reference)}
+    same = {"serial": key(serial) == key(reference), "serial, prepare-ahead on": key(ahead) == key(reference),
+            "pool": key(pooled) == key(reference), "pool under load": key(loaded) == key(reference)}
     print("identical verdicts to efab7e1's executor (serial): " + "; ".join(f"{k}: {v}" for k, v in same.items()))
     if not all(same.values()):
-        for a, b, c, d in zip(key(reference), key(serial), key(pooled), key(loaded)):
-            if not a == b == c == d:
-                print("DIFFER", a, b, c, d)
+        for a, b, c, d, e in zip(key(reference), key(serial), key(ahead), key(pooled), key(loaded)):
+            if not a == b == c == d == e:
+                print("DIFFER", a, b, c, d, e)
         raise SystemExit(1)
 
 
