@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import select
+import socket
 import textwrap
+import threading
 import time
 
 import pytest
@@ -337,3 +339,36 @@ def test_a_program_reaped_before_its_cpu_time_is_first_read_is_not_a_sandbox_fai
         ours.close()
         theirs.close()
         os.close(pidfd)
+
+
+def test_a_monitor_that_never_offers_a_process_is_a_sandbox_failure_after_the_ready_timeout(monkeypatch):
+    """Waiting for the next test process is bounded (READY_TIMEOUT_S), not a hang, even for the first, non-blocking
+    try; a process that is waiting is taken at once, with its fds."""
+    from codegen_ray.execution import forkserver_session as fss
+
+    monkeypatch.setattr(fss, "READY_TIMEOUT_S", 0.3)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    result: list = []
+    waiter = threading.Thread(target=lambda: result.append(_outcome(fss, ours)), daemon=True)
+    t0 = time.monotonic()
+    waiter.start()
+    waiter.join(5.0)
+    assert not waiter.is_alive(), "the harness hung waiting for a test process"
+    assert result == ["SandboxFailure: no test process from the program's monitor"]
+    assert 0.25 < time.monotonic() - t0 < 3.0
+    a, b = socket.socketpair()
+    socket.send_fds(theirs, [b"R"], [a.fileno(), b.fileno()])
+    proc, pidfd = fss.ForkServerSession._next_process(fss._Monitor(ours))
+    assert os.path.sameopenfile(proc.fileno(), a.fileno()) and os.path.sameopenfile(pidfd, b.fileno())
+    proc.close()
+    os.close(pidfd)
+    for sock in (a, b, ours, theirs):
+        sock.close()
+
+
+def _outcome(fss, chan) -> str:
+    try:
+        fss.ForkServerSession._next_process(fss._Monitor(chan))
+    except fss.SandboxFailure as exc:
+        return f"SandboxFailure: {exc}"
+    return "a process"

@@ -69,6 +69,21 @@ class SandboxFailure(Exception):
     """The sandbox (not the program) failed during a run."""
 
 
+_FD_SIZE = struct.calcsize("i")
+
+
+def _recv_fds(sock: socket.socket, maxfds: int, flags: int = 0) -> tuple[bytes, list[int]]:
+    """One message and the file descriptors attached to it. (``socket.recv_fds`` ignores its ``flags``, CPython
+    gh-107898: with it a MSG_DONTWAIT call blocks until a message comes, and the ready timeout never applies.)"""
+    msg, ancdata, _flags, _addr = sock.recvmsg(4096, socket.CMSG_SPACE(maxfds * _FD_SIZE), flags)
+    fds: list[int] = []
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % _FD_SIZE
+            fds += struct.unpack(f"{usable // _FD_SIZE}i", data[:usable])
+    return msg, fds
+
+
 def _host_pid(pidfd: int) -> Optional[int]:
     """The pid (in the harness's pid namespace) of the process ``pidfd`` refers to; None once it has exited and
     been reaped (the kernel then shows ``Pid: -1``), which is a finished program, not a sandbox failure."""
@@ -193,12 +208,12 @@ class ForkServerSession:
     @staticmethod
     def _next_process(mon: _Monitor) -> tuple[socket.socket, int]:
         chan = mon.chan
-        try:  # usually already waiting: forked while the previous test ran
-            msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3, socket.MSG_DONTWAIT)
+        try:  # often already waiting: forked while the previous test ran
+            msg, fds = _recv_fds(chan, 3, socket.MSG_DONTWAIT)
         except BlockingIOError:
             if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
                 raise SandboxFailure("no test process from the program's monitor") from None
-            msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 3)
+            msg, fds = _recv_fds(chan, 3)
         if msg[:1] == b"R" and len(fds) == 3 and mon.pidfd < 0:
             mon.pidfd = fds.pop()
         if msg[:1] == b"R" and len(fds) == 2:

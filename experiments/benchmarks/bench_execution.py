@@ -305,11 +305,11 @@ def bench_pool(args) -> None:
             outcomes[t.outcome.value] = outcomes.get(t.outcome.value, 0) + 1
     print(f"{len(jobs)} programs, {n_runs} program x test runs (outcomes {outcomes}); isolation {isolation}; "
           f"pool: {cfg.num_actors} actors x {cfg.cpus_per_actor} CPU; {cores} cores; CPU hogs: {cores}; {_load()}")
-    print(f"{'mode':36} {'seconds':>8} {'runs/s':>8}")
+    print(f"{'mode':40} {'seconds':>8} {'runs/s':>8}")
     for label, secs in ((f"serial, {OLD}", t_old), (f"serial, {NEW}", t_serial),
                         (f"serial, {NEW}, prepare-ahead on", t_ahead), (f"pool, {NEW}", t_pool),
                         ("pool + CPU hog on every core", t_loaded)):
-        print(f"{label:36} {secs:8.1f} {n_runs / secs:8.1f}")
+        print(f"{label:40} {secs:8.1f} {n_runs / secs:8.1f}")
     same = {"serial": key(serial) == key(reference), "serial, prepare-ahead on": key(ahead) == key(reference),
             "pool": key(pooled) == key(reference), "pool under load": key(loaded) == key(reference)}
     print("identical verdicts to efab7e1's executor (serial): " + "; ".join(f"{k}: {v}" for k, v in same.items()))
