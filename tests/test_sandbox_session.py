@@ -136,6 +136,27 @@ def test_nothing_of_test_1_reaches_test_3_either(executor):
     assert [r.stdout for r in results] == ["planted\n"] + ["[] [] [1, 2]\n"] * 2, results
 
 
+def test_a_closed_session_leaves_only_the_next_programs_monitor(executor):
+    """Closing is synchronous: once ``close()`` returns, nothing of the session runs -- not even, with prepare-ahead,
+    the second monitor and the process it prepared for a test 2 that never came. What is left in the sandbox is the
+    fork server and the one monitor it keeps ahead for the next program."""
+    with executor.session(Program("print(input())"), LIMITS) as session:
+        assert session.run("only\n").stdout == "only\n"  # not marked last: a next test process is prepared
+    assert len(_sandbox_pythons(executor.sandbox_pid)) == 2
+
+
+def _sandbox_pythons(pid: int) -> list[int]:
+    """The live python3 processes below ``pid`` (the sandbox's bwrap), from the host's /proc (a monitor that has
+    exited stays a zombie until the fork server's next request reaps it: it runs nothing)."""
+    found = []
+    for child in open(f"/proc/{pid}/task/{pid}/children").read().split():
+        head, tail = open(f"/proc/{child}/stat").read().rsplit(")", 1)
+        if head.split("(", 1)[1].startswith("python") and tail.split()[0] != "Z":
+            found.append(int(child))
+        found += _sandbox_pythons(int(child))
+    return found
+
+
 def test_a_tmpfs_whose_metadata_test_1_changed_is_replaced(executor):
     """The monitor keeps a test's tmpfs for the next test only while a program could not tell it from a fresh
     one. Test 1 only touches the roots' metadata -- new times on /tmp (utime), an access time on /dev/shm (a

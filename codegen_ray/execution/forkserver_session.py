@@ -97,6 +97,20 @@ def _host_pid(pidfd: int) -> Optional[int]:
     return pid
 
 
+def _first_pidfd(chan: socket.socket) -> int:
+    """The monitor's pidfd, which its first R carries; -1 if none comes (a dead sandbox closes the channel)."""
+    if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
+        return -1
+    try:
+        msg, fds = _recv_fds(chan, 3)
+    except OSError:
+        return -1
+    pidfd = fds.pop() if msg[:1] == b"R" and len(fds) == 3 else -1
+    for fd in fds:
+        os.close(fd)
+    return pidfd
+
+
 class _Monitor:
     """One of a session's program monitors: its channel and, once its first test process came, its pidfd."""
 
@@ -108,9 +122,10 @@ class _Monitor:
 class ForkServerSession:
     """``run(stdin)`` per test of one program; holds the executor (one program at a time) until ``close()``.
 
-    A program with more than one test gets two monitors, and its tests alternate between them: while test k runs
-    under one, the other -- which has reported test k-1 -- prepares the process for test k+1, so a test never
-    waits for its process to be forked. The two share nothing a program can reach (see _forkserver_main.py)."""
+    With the executor's ``prepare_ahead``, a program with more than one test gets two monitors, and its tests
+    alternate between them: while test k runs under one, the other -- which has reported test k-1 -- prepares the
+    process for test k+1, so a test never waits for its process to be forked. The two share nothing a program can
+    reach (see _forkserver_main.py)."""
 
     def __init__(self, executor: SandboxServer, program: Program, limits: Limits):
         self._ex = executor
@@ -143,6 +158,8 @@ class ForkServerSession:
         monitors, self._monitors = self._monitors, [None] * len(self._monitors)
         for mon in monitors:
             if mon is not None:
+                if mon.pidfd < 0:  # opened ahead for a test that never came: its pidfd is in its first R
+                    mon.pidfd = _first_pidfd(mon.chan)
                 mon.chan.close()  # the monitor sees the end of the session and exits; its namespaces go with it
         for mon in monitors:
             if mon is not None and mon.pidfd >= 0:
