@@ -256,4 +256,4 @@ class ForkServerExecutor:
     def run(self, source: str, stdin: str, limits: Limits) -> RunResult:
         """Run one program on one input: a session with one test."""
         with self.session(Program(source), limits) as session:
-            return session.run(stdin)
+            return session.run(stdin, last=True)  # nothing to prepare after it
