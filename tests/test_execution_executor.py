@@ -194,14 +194,14 @@ def test_make_executor_picks_bubblewrap():
 
 @pytest.mark.parametrize("setting, cpus, ahead", [
     ("auto", None, False), ("auto", 1.0, False), ("auto", 1.99, False), ("auto", 2.0, True), ("auto", 16, True),
-    ("on", None, True), ("on", 0.2, True), ("off", 16, False)])
+    ("always", None, True), ("always", 0.2, True), ("never", 16, False)])
 def test_prepare_ahead_auto_wants_a_spare_core(setting, cpus, ahead):
     assert prepare_ahead_for(setting, cpus) is ahead
 
 
 def test_prepare_ahead_unknown_setting_is_a_user_error():
     with pytest.raises(UserError, match="execution.prepare_ahead"):
-        prepare_ahead_for("sometimes", 4.0)
+        prepare_ahead_for("on", 4.0)  # YAML reads a bare on/off as a boolean: the settings are words it keeps
 
 
 def test_cpus_each_shares_this_process_cores():
@@ -210,7 +210,7 @@ def test_cpus_each_shares_this_process_cores():
 
 
 @needs_bwrap
-@pytest.mark.parametrize("setting, cpus, ahead", [("auto", 2.0, True), ("auto", 1.0, False), ("off", 8.0, False)])
+@pytest.mark.parametrize("setting, cpus, ahead", [("auto", 2.0, True), ("auto", 1.0, False), ("never", 8.0, False)])
 def test_make_executor_passes_prepare_ahead_to_the_sandbox(setting, cpus, ahead):
     ex = make_executor(ExecutionConfig(prepare_ahead=setting), cpus=cpus)
     try:

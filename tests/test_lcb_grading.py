@@ -54,7 +54,7 @@ def test_real_process_idioms_accepted(code):
     assert grade(code).outcome is Outcome.ACCEPTED
 
 
-@pytest.fixture(scope="module", params=["off", "on"], ids=["one-monitor", "prepare-ahead"])
+@pytest.fixture(scope="module", params=["never", "always"], ids=["one-monitor", "prepare-ahead"])
 def project_executor(request):
     """The project's own sandbox (codegen_ray.execution.make_executor), in both session layouts."""
     from codegen_ray.config import ExecutionConfig

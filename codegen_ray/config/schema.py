@@ -314,7 +314,7 @@ class ExecutionConfig:
     stop_at_first_failure: bool = True
     float_tolerance: Optional[float] = None  # opt-in; LiveCodeBench compares numbers exactly
     near_limit_fraction: float = 0.8  # TLE verdicts above this fraction of the limit are re-run serially
-    prepare_ahead: Literal["auto", "on", "off"] = field(default="auto", metadata=RESOURCE)  # factory.prepare_ahead_for
+    prepare_ahead: Literal["auto", "always", "never"] = field(default="auto", metadata=RESOURCE)  # prepare_ahead_for
 
     def validate(self, key: str) -> None:
         _positive(self.timeout_s, f"{key}.timeout_s")

@@ -29,14 +29,14 @@ PREPARE_AHEAD_MIN_CPUS = 2.0  # the test's core and a spare one
 
 def prepare_ahead_for(setting: str, cpus: Optional[float]) -> bool:
     """Whether an executor prepares each next test's process while a test runs (``execution.prepare_ahead``):
-    ``on``/``off``; ``auto`` -> only with at least :data:`PREPARE_AHEAD_MIN_CPUS` CPUs to itself (``cpus``; None:
+    ``always``/``never``; ``auto`` -> only with at least :data:`PREPARE_AHEAD_MIN_CPUS` CPUs to itself (``cpus``; None:
     unknown, so off). Where executors share the cores, preparing ahead only adds CPU (a second monitor per program)
     and saves no time."""
-    if setting not in ("auto", "on", "off"):
-        raise UserError(f"execution.prepare_ahead: unknown setting {setting!r} (auto, on, off)")
+    if setting not in ("auto", "always", "never"):
+        raise UserError(f"execution.prepare_ahead: unknown setting {setting!r} (auto, always, never)")
     if setting == "auto":
         return cpus is not None and cpus >= PREPARE_AHEAD_MIN_CPUS
-    return setting == "on"
+    return setting == "always"
 
 
 def cpus_each(workers: int) -> float:

@@ -133,7 +133,7 @@ def bench_lcb(args) -> None:
     print(f"speed-up (b)/(a): {b / a:.2f}x per program (marginal wall time); CPU per program (b)/(a): {cb / ca:.2f}x; "
           f"scaling 1 -> 2 workers (c)/(a): {c / a:.2f}x")
     print("(CPU = this process, every thread, + each executor's whole sandbox process tree)")
-    off = _executors(NEW, 1, prepare_ahead="off")
+    off = _executors(NEW, 1, prepare_ahead="never")
     _overhead(jobs[: args.overhead_programs], {f"{NEW} ({_ahead(one)})": one[0], f"{NEW} ({_ahead(off)})": off[0],
                                                OLD: old[0]}, options)
     print(_load())
@@ -275,7 +275,7 @@ def bench_pool(args) -> None:
     serial = grade_serial(jobs, cfg, LcbGrader.from_execution_config(cfg))  # prepare-ahead auto -> off here
     t_serial = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ahead = grade_serial(jobs, dataclasses.replace(cfg, prepare_ahead="on"), LcbGrader.from_execution_config(cfg))
+    ahead = grade_serial(jobs, dataclasses.replace(cfg, prepare_ahead="always"), LcbGrader.from_execution_config(cfg))
     t_ahead = time.perf_counter() - t0
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
     pool = ExecutionPool(cfg, LcbGrader.from_execution_config(cfg))
