@@ -97,20 +97,6 @@ def _host_pid(pidfd: int) -> Optional[int]:
     return pid
 
 
-def _first_pidfd(chan: socket.socket) -> int:
-    """The monitor's pidfd, which its first R carries; -1 if none comes (a dead sandbox closes the channel)."""
-    if not select.select([chan], [], [], READY_TIMEOUT_S)[0]:
-        return -1
-    try:
-        msg, fds = _recv_fds(chan, 3)
-    except OSError:
-        return -1
-    pidfd = fds.pop() if msg[:1] == b"R" and len(fds) == 3 else -1
-    for fd in fds:
-        os.close(fd)
-    return pidfd
-
-
 class _Monitor:
     """One of a session's program monitors: its channel and, once its first test process came, its pidfd."""
 
@@ -158,8 +144,14 @@ class ForkServerSession:
         monitors, self._monitors = self._monitors, [None] * len(self._monitors)
         for mon in monitors:
             if mon is not None:
-                if mon.pidfd < 0:  # opened ahead for a test that never came: its pidfd is in its first R
-                    mon.pidfd = _first_pidfd(mon.chan)
+                if mon.pidfd < 0:  # opened ahead for a test that never came: its first R carries its pidfd
+                    try:
+                        proc, pidfd = self._next_process(mon)
+                    except (SandboxFailure, OSError):
+                        pass  # no R (a dead sandbox): nothing of it is left to wait for
+                    else:
+                        proc.close()
+                        os.close(pidfd)
                 mon.chan.close()  # the monitor sees the end of the session and exits; its namespaces go with it
         for mon in monitors:
             if mon is not None and mon.pidfd >= 0:
