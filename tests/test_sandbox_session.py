@@ -139,8 +139,10 @@ def test_nothing_of_test_1_reaches_test_3_either(executor):
 def test_a_closed_session_leaves_only_the_next_programs_monitor(executor):
     """Closing is synchronous: once ``close()`` returns, nothing of the session runs -- not even, with prepare-ahead,
     the second monitor and the process it prepared for a test 2 that never came. What is left in the sandbox is the
-    fork server and the one monitor it keeps ahead for the next program."""
-    with executor.session(Program("print(input())"), LIMITS) as session:
+    fork server and the one monitor it keeps ahead for the next program. The program takes each monitor about half
+    a second to compile, so a second monitor that close() did not wait for would still be compiling when checked."""
+    source = "print(input())\n_ = [" + "0," * 400_000 + "]\n"
+    with executor.session(Program(source), LIMITS) as session:
         assert session.run("only\n").stdout == "only\n"  # not marked last: a next test process is prepared
     assert len(_sandbox_pythons(executor.sandbox_pid)) == 2
 
