@@ -38,11 +38,13 @@ def executor(request):
 
 
 def _two_tests(executor, source: str, first: str = "1\n", second: str = "2\n"):
-    """Run ``source`` on two inputs in one session; check nothing of the run uid survives; return both results."""
+    """Run ``source`` on two inputs in one session; check nothing of the run uid survives; return both results.
+    Test 2 is the session's last, as a grader marks it: no process is prepared while it runs (with prepare-ahead
+    one would be, by test 1's monitor, and its socket pair would show in test 2's /proc/net/unix or not, by timing)."""
     restarts = executor.restarts
     with executor.session(Program(textwrap.dedent(source)), LIMITS) as session:
         r1 = session.run(first)
-        r2 = session.run(second)
+        r2 = session.run(second, last=True)
     deadline = time.monotonic() + 2.0
     while run_uid_processes(executor.run_uid) and time.monotonic() < deadline:
         time.sleep(0.05)
