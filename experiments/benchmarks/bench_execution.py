@@ -5,9 +5,11 @@ Every mode alternates the executors it compares, so machine load hits all of the
 Mode ``lcb`` (default): the LiveCodeBench-like workload -- accepted AtCoder-style stdin programs, 6 small tests
 each -- graded like ``codegen-ray grade`` does (``grade_jobs``: a thread and an executor per worker, this
 executor's ``prepare_ahead`` resolved from ``auto`` for that many workers). Batches of 100 and 300 programs,
-alternated between (a) this executor with 2 workers, (b) efab7e1's executor with 2 workers and (c) this executor
-with 1 worker, ``--rounds`` times; the marginal time per program is (median time of 300 - median time of 100) /
-200. Prints marginal ms per program, the speed-up (b)/(a), the scaling (c)/(a), and the median harness overhead per
+alternated between (a) this executor with 2 workers, (b) efab7e1's executor with 2 workers, (c) this executor
+with 1 worker and (d) the same with prepare-ahead never on, ``--rounds`` times; the marginal time per program is
+(median time of 300 - median time of 100) / 200. Prints marginal ms per program, the speed-up (b)/(a), the scaling
+(c)/(a) and (d)/(a), each with its ceiling on this machine's cores (the 1-worker time over the time (a) would take
+with every core busy at its CPU per program), and the median harness overhead per
 test (caller's wall time of a test minus the program's own CPU time, one worker, executors alternated program by
 program: this executor with prepare-ahead on -- what ``auto`` gives one worker here -- and off, and efab7e1's).
 
@@ -94,8 +96,11 @@ def bench_lcb(args) -> None:
     jobs = lcb_workload(large)
     options = _options(args.timeout)
     new, old, one = _executors(NEW, 2), _executors(OLD, 2), _executors(NEW, 1)
-    conditions = {f"(a) {NEW}, 2 workers": new, f"(b) {OLD}, 2 workers": old, f"(c) {NEW}, 1 worker": one}
-    print(f"(a): {_ahead(new)}, (c): {_ahead(one)} (execution.prepare_ahead=auto, as codegen-ray grade resolves it)")
+    off = _executors(NEW, 1, prepare_ahead="never")
+    conditions = {f"(a) {NEW}, 2 workers": new, f"(b) {OLD}, 2 workers": old, f"(c) {NEW}, 1 worker": one,
+                  f"(d) {NEW}, 1 worker, no ahead": off}
+    print(f"(a): {_ahead(new)}, (c): {_ahead(one)} (execution.prepare_ahead=auto, as codegen-ray grade resolves it); "
+          f"(d): {_ahead(off)}")
     print(f"workload: {large} accepted programs x {len(jobs[0][0].tests)} tests (builtin AtCoder-style problems); "
           f"{os.cpu_count()} cores; {_load()}", flush=True)
     for executors in conditions.values():  # warm-up, not counted
@@ -119,21 +124,24 @@ def bench_lcb(args) -> None:
                     raise SystemExit(f"{name}: {len(bad)} programs not accepted, e.g. {bad[0]}")
         print(f"round {r + 1}/{args.rounds} done; {_load()}", flush=True)
     marginal, marginal_cpu = {}, {}
-    print(f"{'condition':34} {'s/' + str(small):>8} {'s/' + str(large):>8} {'marginal ms/program':>20} "
+    print(f"{'condition':40} {'s/' + str(small):>8} {'s/' + str(large):>8} {'marginal ms/program':>20} "
           f"{'programs/s':>11} {'CPU ms/program':>15}")
     for name in conditions:
         t_small, t_large = statistics.median(times[(name, small)]), statistics.median(times[(name, large)])
         marginal[name] = 1000 * (t_large - t_small) / (large - small)
         c_small, c_large = statistics.median(cpu[(name, small)]), statistics.median(cpu[(name, large)])
         marginal_cpu[name] = 1000 * (c_large - c_small) / (large - small)
-        print(f"{name:34} {t_small:8.2f} {t_large:8.2f} {marginal[name]:20.2f} {1000 / marginal[name]:11.1f} "
+        print(f"{name:40} {t_small:8.2f} {t_large:8.2f} {marginal[name]:20.2f} {1000 / marginal[name]:11.1f} "
               f"{marginal_cpu[name]:15.2f}")
-    a, b, c = (marginal[n] for n in conditions)
-    ca, cb = (marginal_cpu[n] for n in list(conditions)[:2])
-    print(f"speed-up (b)/(a): {b / a:.2f}x per program (marginal wall time); CPU per program (b)/(a): {cb / ca:.2f}x; "
-          f"scaling 1 -> 2 workers (c)/(a): {c / a:.2f}x")
+    a, b, c, d = (marginal[n] for n in conditions)
+    ca, cb, cc, cd = (marginal_cpu[n] for n in conditions)
+    cores = os.cpu_count() or 1
+    print(f"speed-up (b)/(a): {b / a:.2f}x per program (marginal wall time); CPU per program (b)/(a): {cb / ca:.2f}x")
+    # (a) can take no less wall time than its CPU per program spread over every core: the scaling's ceiling here
+    print(f"scaling 1 -> 2 workers (c)/(a): {c / a:.2f}x (ceiling on {cores} cores, (c) / ((a)'s CPU / {cores}): "
+          f"{cores * c / ca:.2f}x; (c) keeps {cc / c:.2f} cores busy); the same without prepare-ahead (d)/(a): "
+          f"{d / a:.2f}x (ceiling {cores * d / ca:.2f}x; (d) keeps {cd / d:.2f} cores busy)")
     print("(CPU = this process, every thread, + each executor's whole sandbox process tree)")
-    off = _executors(NEW, 1, prepare_ahead="never")
     _overhead(jobs[: args.overhead_programs], {f"{NEW} ({_ahead(one)})": one[0], f"{NEW} ({_ahead(off)})": off[0],
                                                OLD: old[0]}, options)
     print(_load())
